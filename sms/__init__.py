@@ -1,0 +1,1 @@
+"""The platform: settings, URLs and what every module shares (see ARCHITECTURE.md)."""

@@ -1,0 +1,111 @@
+"""Serializer bases whose every relation goes through the scoping door."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import serializers
+
+from sms.accounts.actors import actor_from_request
+from sms.accounts.models import User
+from sms.accounts.scoping import METHOD_ACTIONS, units_for, visible_to
+from sms.org.models import Unit
+
+from .errors import django_validation_to_dict
+
+RELATION_ERRORS = {
+    "required": "Trường này là bắt buộc.",
+    "does_not_exist": "Không tìm thấy đối tượng có mã “{pk_value}”.",
+    "incorrect_type": "Mã đối tượng phải là số, không phải {data_type}.",
+    "null": "Trường này không được để trống.",
+}
+
+
+def visible_users(actor, units) -> models.QuerySet:
+    """People holding an active membership in one of ``units`` (for person-picking fields)."""
+    if actor is None:
+        return User.objects.none()
+    return User.objects.filter(memberships__unit__in=units, memberships__is_active=True).distinct()
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary-key relation whose choices are what the request's actor may reach.
+
+    A unit field offers the units where the actor may write the parent model; a person field
+    the people of those units; any other model, the rows the door shows the actor.
+    """
+
+    default_error_messages = RELATION_ERRORS
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        actor = getattr(request, "actor", None) or (actor_from_request(request) if request else None)
+        owner_model = self.parent.Meta.model if hasattr(self.parent, "Meta") else None
+        action = METHOD_ACTIONS.get(request.method, "view") if request else "view"
+        action = "view" if action in ("view", "delete") else action
+        if queryset.model is Unit:
+            if owner_model is None or action == "view":
+                return visible_to(actor, Unit)
+            return units_for(actor, owner_model, action)
+        if queryset.model is User:
+            units = units_for(actor, owner_model, action) if owner_model else visible_to(actor, Unit)
+            return visible_users(actor, units)
+        return visible_to(actor, queryset)
+
+    def display_value(self, instance):
+        return str(instance)
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """Model serializer whose relations go through the door and whose rows keep the model's
+    invariants: the owning school is taken from ``school_from`` where the model has one, and
+    ``full_clean()`` runs before saving, so the API and the HTML forms accept the same data."""
+
+    serializer_related_field = ScopedRelatedField
+
+    def get_validators(self):
+        # Uniqueness and every other invariant is checked once, by the model's full_clean().
+        return []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        school_from = getattr(self.Meta.model, "school_from", None)
+        if school_from and "school" in fields:
+            fields["school"] = serializers.PrimaryKeyRelatedField(read_only=True)
+        return fields
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        school_from = getattr(model, "school_from", None)
+        if school_from and school_from in attrs and attrs[school_from] is not None:
+            attrs["school"] = attrs[school_from].school
+        instance = self.instance or model()
+        originals = {name: getattr(instance, name) for name in attrs if not self._is_m2m(name)}
+        for name, value in attrs.items():
+            if not self._is_m2m(name):
+                setattr(instance, name, value)
+        try:
+            instance.full_clean(exclude=self._unchecked_fields(model, attrs))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(django_validation_to_dict(exc)) from None
+        finally:
+            if self.instance is not None:
+                for name, value in originals.items():
+                    setattr(instance, name, value)
+        return attrs
+
+    def _is_m2m(self, name: str) -> bool:
+        try:
+            return self.Meta.model._meta.get_field(name).many_to_many
+        except Exception:
+            return False
+
+    def _unchecked_fields(self, model, attrs) -> list[str]:
+        """Fields the serializer does not write (auto, read-only) are not re-validated."""
+        names = []
+        for field in model._meta.concrete_fields:
+            if field.name not in attrs and (not field.editable or field.primary_key):
+                names.append(field.name)
+        return names

@@ -1,0 +1,15 @@
+"""The explicit allow-list of routes anyone may open without logging in.
+
+Every other HTML route requires login (Django's LoginRequiredMiddleware) and every API
+route an actor (``sms.api.permissions.HasActor``). The test suite walks all routes and fails
+when a route is public without being listed here.
+"""
+
+PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
+    {
+        "login",
+        "health",
+    }
+)
+#: route namespaces that handle their own authentication (the operators' Django admin)
+PUBLIC_NAMESPACES: frozenset[str] = frozenset({"admin"})

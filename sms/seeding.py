@@ -1,0 +1,50 @@
+"""The demo-data seeder registry.
+
+Each app registers its seeder from its AppConfig.ready(); ``manage.py seed_demo`` runs them
+in order with one shared context, so a module seeder finds the schools, years and accounts
+the platform seeders made before it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SeedContext:
+    """What seeders share: the size asked for, a seeded random generator, and results."""
+
+    schools: int = 9
+    students: int = 1200
+    classes_per_grade: int = 2
+    password: str = "Demo@2026"
+    seed: int = 2026
+    random: random.Random = field(init=False)
+    data: dict[str, Any] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role label, unit)
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+
+Seeder = Callable[[SeedContext], None]
+_registry: dict[str, tuple[int, Seeder]] = {}
+
+
+def register(name: str, seeder: Seeder, order: int = 100) -> None:
+    """Register an app's seeder; lower ``order`` runs first (platform 10–30, modules 100+)."""
+    _registry[name] = (order, seeder)
+
+
+def registered() -> list[tuple[str, Seeder]]:
+    return [(name, fn) for name, (order, fn) in sorted(_registry.items(), key=lambda item: (item[1][0], item[0]))]
+
+
+def run_all(ctx: SeedContext, log: Callable[[str], None] = lambda _msg: None) -> SeedContext:
+    for name, seeder in registered():
+        log(f"seeding {name}…")
+        seeder(ctx)
+    return ctx

@@ -1,0 +1,19 @@
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+
+@register.simple_tag
+def attr(obj, name):
+    """``obj.name`` or ``obj.name()``, localised (dates dd/mm/yyyy, booleans in Vietnamese)."""
+    value = getattr(obj, name, None)
+    if callable(value):
+        value = value()
+    if value is True:
+        return "Có"
+    if value is False:
+        return "Không"
+    if value is None or value == "":
+        return "—"
+    return formats.localize(value, use_l10n=True)

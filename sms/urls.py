@@ -1,0 +1,34 @@
+"""The composition root: the platform's routes and each module's."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from sms.accounts import views as account_views
+from sms.api.viewsets import ApiViewMixin
+from sms.portal import views as portal_views
+
+
+class SchemaView(ApiViewMixin, SpectacularAPIView):
+    pass
+
+
+class DocsView(ApiViewMixin, SpectacularSwaggerView):
+    pass
+
+
+api_patterns = [
+    path("", include("sms.accounts.api.urls")),
+    path("org/", include("sms.org.api.urls")),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("tai-khoan/", include("sms.accounts.urls")),
+    path("to-chuc/", include("sms.org.urls")),
+    path("api/", include((api_patterns, "api"))),
+    path("healthz", portal_views.health, name="health"),
+    path("quan-tri-he-thong/", admin.site.urls),
+]
