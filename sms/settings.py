@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rules",
     "axes",
     # the platform
+    "sms",
     "sms.accounts",
     "sms.org",
     "sms.audit",
@@ -108,7 +109,7 @@ ASGI_APPLICATION = "sms.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "sms" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -178,7 +179,6 @@ LOCALE_PATHS = [BASE_DIR / "sms" / "locale"]
 # --- static and uploaded files -----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "sms" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

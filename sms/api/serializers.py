@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
@@ -81,8 +83,8 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         school_from = getattr(model, "school_from", None)
         if school_from and school_from in attrs and attrs[school_from] is not None:
             attrs["school"] = attrs[school_from].school
-        instance = self.instance or model()
-        originals = {name: getattr(instance, name) for name in attrs if not self._is_m2m(name)}
+        # Validate a copy, so a refused update leaves the stored instance untouched.
+        instance = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             if not self._is_m2m(name):
                 setattr(instance, name, value)
@@ -90,10 +92,6 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             instance.full_clean(exclude=self._unchecked_fields(model, attrs))
         except DjangoValidationError as exc:
             raise serializers.ValidationError(django_validation_to_dict(exc)) from None
-        finally:
-            if self.instance is not None:
-                for name, value in originals.items():
-                    setattr(instance, name, value)
         return attrs
 
     def _is_m2m(self, name: str) -> bool:

@@ -45,7 +45,7 @@ class UnitFilter(SearchFilterMixin):
         model = Unit
         fields = ["kind", "school_type", "parent", "is_active"]
 
-    def filter_within(self, queryset, name, value):
+    def filter_within(self, queryset, name, value: int):
         return queryset.filter(path__startswith=value.path) if value else queryset
 
 

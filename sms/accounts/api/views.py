@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sms.api.viewsets import ApiViewMixin, ScopedMixin, ScopedViewSet
+from sms.api.viewsets import ApiViewMixin, ScopedMixin
 
 from .. import services
 from ..actors import actor_from_request
@@ -21,14 +21,15 @@ class MeView(ApiViewMixin, APIView):
         return Response(s.MeSerializer(actor_from_request(request)).data)
 
 
-class MembershipViewSet(ScopedViewSet):
+class MembershipViewSet(
+    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Roles held at units of the actor's subtree. Granting follows the grant rules (never
     above your own role, never outside your subtree); ending keeps the row and its history."""
 
     queryset = Membership.objects.select_related("user", "unit")
     serializer_class = s.MembershipSerializer
     filterset_fields = ["unit", "role", "is_active", "user"]
-    http_method_names = ["get", "post", "head", "options"]
 
     def perform_create(self, serializer):
         data = serializer.validated_data
