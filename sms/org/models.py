@@ -42,11 +42,17 @@ class TreeNode(models.Model):
         self.depth = parent.depth + 1 if parent else 0
 
     def save(self, *args, **kwargs):
-        creating = self.pk is None
+        creating = self._state.adding
         super().save(*args, **kwargs)
         if creating:
+            # The path holds the node's own id, known only after the insert. Write it, and
+            # put it in the creation row of the history too, so the history knows where the
+            # node stood from its first day.
             self._compute_path()
             type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+            history = getattr(type(self), "history", None)
+            if history is not None:
+                history.filter(id=self.pk, path="").update(path=self.path, depth=self.depth)
 
     def descendants(self, include_self: bool = True):
         qs = type(self).objects.filter(path__startswith=self.path)
@@ -140,6 +146,8 @@ class Unit(TreeNode):
                 errors["parent"] = "Không thể chuyển đơn vị vào chính nó hoặc đơn vị trực thuộc nó."
         elif self.kind != UnitKind.SO:
             errors["parent"] = "Chỉ Sở GD&ĐT mới không có đơn vị cấp trên."
+        if self.kind == UnitKind.SO and self.parent is not None and self.parent.kind != UnitKind.SO:
+            errors["parent"] = "Sở GD&ĐT không thể trực thuộc Phòng, trường hay trung tâm."
         if errors:
             raise ValidationError(errors)
 

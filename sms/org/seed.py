@@ -58,7 +58,8 @@ EXTRA_PLACE_NAMES = [
 def school_code(school_type: str, name: str) -> str:
     """Art. 8-style short code: type + school name without diacritics ("C3luongvantuy")."""
     base = name
-    for prefix in sorted(TYPE_PREFIX.values(), key=len, reverse=True) + ["Trường THCS và THPT", "Trung tâm GDNN-GDTX"]:
+    prefixes = [*TYPE_PREFIX.values(), "Trường THCS và THPT", "Trung tâm GDNN-GDTX"]
+    for prefix in sorted(prefixes, key=len, reverse=True):
         if base.startswith(prefix + " "):
             base = base[len(prefix) + 1 :]
             break

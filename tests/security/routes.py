@@ -85,41 +85,35 @@ def object_routes() -> list[Route]:
     return [r for r in all_routes() if r.kwargs]
 
 
+def _html_view_of(route: Route, base) -> bool:
+    return not route.is_api and isinstance(route.view_class, type) and issubclass(route.view_class, base)
+
+
+def _api_action(route: Route, method: str) -> str | None:
+    return (getattr(route.callback, "actions", None) or {}).get(method)
+
+
 def list_routes() -> list[Route]:
     from django.views.generic import ListView
 
-    out = []
-    for r in all_routes():
-        if r.kwargs or r.model is None:
-            continue
-        if r.is_api and "GET" in r.api_methods and getattr(r.callback, "actions", {}).get("get") == "list":
-            out.append(r)
-        elif not r.is_api and isinstance(r.view_class, type) and issubclass(r.view_class, ListView):
-            out.append(r)
-    return out
+    return [
+        r
+        for r in all_routes()
+        if not r.kwargs and r.model is not None and (_api_action(r, "get") == "list" or _html_view_of(r, ListView))
+    ]
 
 
 def create_routes() -> list[Route]:
     from django.views.generic.edit import CreateView
 
-    out = []
-    for r in all_routes():
-        if r.kwargs or r.model is None:
-            continue
-        if r.is_api and getattr(r.callback, "actions", {}).get("post") == "create":
-            out.append(r)
-        elif not r.is_api and isinstance(r.view_class, type) and issubclass(r.view_class, CreateView):
-            out.append(r)
-    return out
+    return [
+        r
+        for r in all_routes()
+        if not r.kwargs and r.model is not None and (_api_action(r, "post") == "create" or _html_view_of(r, CreateView))
+    ]
 
 
 def update_routes() -> list[Route]:
     from django.views.generic.edit import UpdateView
 
-    out = []
-    for r in object_routes():
-        if r.is_api and getattr(r.callback, "actions", {}).get("patch") == "partial_update":
-            out.append(r)
-        elif not r.is_api and isinstance(r.view_class, type) and issubclass(r.view_class, UpdateView):
-            out.append(r)
-    return out
+    return [r for r in object_routes() if _api_action(r, "patch") == "partial_update" or _html_view_of(r, UpdateView)]

@@ -69,7 +69,7 @@ def writable_payload(route, obj) -> dict:
         return {k: v for k, v in serializer.data.items() if k in writable}
     form_class = route.view_class.form_class
     data = model_to_dict(obj, fields=form_class._meta.fields)
-    return {k: ("" if v is None else v) for k, v in data.items() if not (v is False)}
+    return {k: ("" if v is None else v) for k, v in data.items() if v is not False}
 
 
 def first_method(route) -> str:
@@ -135,7 +135,7 @@ def test_anonymous_reaches_only_the_public_allow_list(client, route):
 
 def test_public_allow_list_names_real_routes():
     names = {r.name for r in ROUTES}
-    assert PUBLIC_ROUTE_NAMES <= names
+    assert names >= PUBLIC_ROUTE_NAMES
 
 
 # --- another school's object is a 404, for every method ------------------------------------------
