@@ -151,6 +151,7 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "khoá API"
         verbose_name_plural = "khoá API"
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
