@@ -54,12 +54,22 @@ class UnitDetail(ScopedDetailView):
         return context
 
 
-class UnitCreate(ScopedCreateView):
+class DomainWarningMixin:
+    """The official domain is advice (Circular 53/2012, Art. 3): saved, with a warning."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if self.object.domain_warning:
+            messages.warning(self.request, self.object.domain_warning)
+        return response
+
+
+class UnitCreate(DomainWarningMixin, ScopedCreateView):
     model = Unit
     form_class = forms.UnitForm
 
 
-class UnitUpdate(ScopedUpdateView):
+class UnitUpdate(DomainWarningMixin, ScopedUpdateView):
     model = Unit
     form_class = forms.UnitForm
 
