@@ -25,7 +25,8 @@ class MembershipTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed("Khoá API không hợp lệ, đã hết hạn hoặc đã bị thu hồi.")
         membership = token.membership
-        if not membership.user.is_active or not membership.is_active or not membership.unit.is_active:
+        ended = membership.ends_on is not None and membership.ends_on < timezone.localdate()
+        if not membership.user.is_active or not membership.is_active or not membership.unit.is_active or ended:
             raise exceptions.AuthenticationFailed("Tài khoản hoặc vai trò gắn với khoá API không còn hiệu lực.")
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:

@@ -89,7 +89,10 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             if not self._is_m2m(name):
                 setattr(instance, name, value)
         try:
-            instance.full_clean(exclude=self._unchecked_fields(model, attrs))
+            instance.full_clean(
+                exclude=self._unchecked_fields(model, attrs),
+                validate_constraints=getattr(self.Meta, "validate_constraints", True),
+            )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(django_validation_to_dict(exc)) from None
         return attrs

@@ -283,7 +283,7 @@ class SchoolYear(SchoolOwned):
     class Meta:
         verbose_name = "năm học"
         verbose_name_plural = "năm học"
-        ordering = ["school", "-start_year"]
+        ordering = ["school_id", "-start_year"]
         constraints = [
             models.UniqueConstraint(fields=["school", "start_year"], name="org_year_unique_per_school"),
             models.UniqueConstraint(
@@ -330,7 +330,7 @@ class Semester(SchoolOwned):
     class Meta:
         verbose_name = "học kỳ"
         verbose_name_plural = "học kỳ"
-        ordering = ["school_year", "number"]
+        ordering = ["school_year_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["school_year", "number"], name="org_semester_unique"),
             models.CheckConstraint(condition=Q(ends_on__gt=models.F("starts_on")), name="org_semester_dates"),
@@ -380,7 +380,7 @@ class SchoolClass(SchoolOwned):
     class Meta:
         verbose_name = "lớp"
         verbose_name_plural = "lớp"
-        ordering = ["school_year", "grade", "name"]
+        ordering = ["-school_year__start_year", "grade", "name"]
         constraints = [
             models.UniqueConstraint(fields=["school_year", "name"], name="org_class_name_unique_per_year"),
         ]
@@ -429,7 +429,7 @@ class Subject(SchoolOwned):
     class Meta:
         verbose_name = "môn học"
         verbose_name_plural = "môn học"
-        ordering = ["school", "name"]
+        ordering = ["school_id", "name"]
         constraints = [models.UniqueConstraint(fields=["school", "code"], name="org_subject_code_unique")]
 
     def get_absolute_url(self) -> str:
@@ -459,7 +459,7 @@ class SubjectPlan(SchoolOwned):
     class Meta:
         verbose_name = "kế hoạch môn học"
         verbose_name_plural = "kế hoạch môn học"
-        ordering = ["school_year", "grade", "subject__name"]
+        ordering = ["-school_year__start_year", "grade", "subject__name"]
         constraints = [
             models.UniqueConstraint(fields=["school_year", "grade", "subject"], name="org_subject_plan_unique"),
             models.CheckConstraint(condition=Q(periods_per_year__gt=0), name="org_subject_plan_periods_positive"),

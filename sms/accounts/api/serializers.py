@@ -28,6 +28,9 @@ class MembershipSerializer(ScopedModelSerializer):
             "granted_by",
         ]
         read_only_fields = ["is_active", "granted_by"]
+        # Granting a role held before reactivates that row (grant_membership), so the
+        # (user, unit, role) uniqueness is the service's business, not a validation error.
+        validate_constraints = False
 
 
 class MeSerializer(serializers.Serializer):
