@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from sms.accounts.models import User
-from sms.accounts.scoping import units_for, visible_to
+from sms.accounts.scoping import people_in, units_for, visible_to
 from sms.org.models import Unit
 
 
@@ -34,11 +34,7 @@ class ScopedModelForm(forms.ModelForm):
                 if related is Unit:
                     field.queryset = units
                 elif related is User:
-                    field.queryset = (
-                        User.objects.filter(memberships__unit__in=units, memberships__is_active=True)
-                        .distinct()
-                        .order_by("sort_key")
-                    )
+                    field.queryset = people_in(units).order_by("sort_key")
                 else:
                     field.queryset = visible_to(actor, field.queryset)
             if isinstance(field.widget, forms.DateInput):

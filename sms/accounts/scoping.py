@@ -54,7 +54,6 @@ class Scope:
     children); a learner role (student, parent) sees nothing unless narrowed.
     ``inherited``: rows owned by a unit are also readable by members of the units under it
     (a Sở's catalogue read by its schools); writes stay with the owner's subtree.
-    ``public_create``: whether anonymous rows may be created outside the door (portal forms).
     """
 
     unit: str
@@ -62,6 +61,10 @@ class Scope:
     writers: frozenset[str] = ADMIN_ROLES
     narrow: Mapping[str, Callable[[Actor], Q]] = field(default_factory=dict)
     inherited: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unit == "" and self.inherited:
+            raise ImproperlyConfigured("the Unit model itself cannot be inherited")
 
     def unit_lookup(self, suffix: str) -> str:
         return f"{self.unit}__{suffix}" if self.unit else suffix
@@ -117,8 +120,6 @@ def visible_to(
         return qs.none()
     if role in LEARNER_ROLES and role not in scope.narrow:
         return qs.none()
-    if scope.unit == "" and scope.inherited:
-        raise ImproperlyConfigured("the Unit model itself cannot be inherited")
     q = unit_q(actor, scope, inherited_reads=scope.inherited and action == "view")
     narrow = scope.narrow.get(role)
     if narrow is not None:
@@ -143,6 +144,14 @@ def units_for(actor: Actor | None, model: type[models.Model], action: Action = "
     if actor.unit.kind in (UnitKind.SCHOOL, UnitKind.CENTRE):
         return qs.filter(pk=actor.unit_id)
     return qs.filter(path__startswith=actor.unit.path)
+
+
+def people_in(units: QuerySet) -> QuerySet:
+    """People holding an active membership in one of ``units`` — the choices of every field
+    that picks a person (a homeroom teacher, a grantee), with ``units`` from ``units_for``."""
+    from .models import User
+
+    return User.objects.filter(memberships__unit__in=units, memberships__is_active=True).distinct()
 
 
 def can(actor: Actor | None, action: Action, obj: models.Model) -> bool:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from rest_framework import serializers
 
 from sms.accounts.actors import actor_from_request
 from sms.accounts.models import User
-from sms.accounts.scoping import METHOD_ACTIONS, units_for, visible_to
+from sms.accounts.scoping import METHOD_ACTIONS, people_in, units_for, visible_to
 from sms.org.models import Unit
 
 from .errors import django_validation_to_dict
@@ -21,13 +20,6 @@ RELATION_ERRORS = {
     "incorrect_type": "Mã đối tượng phải là số, không phải {data_type}.",
     "null": "Trường này không được để trống.",
 }
-
-
-def visible_users(actor, units) -> models.QuerySet:
-    """People holding an active membership in one of ``units`` (for person-picking fields)."""
-    if actor is None:
-        return User.objects.none()
-    return User.objects.filter(memberships__unit__in=units, memberships__is_active=True).distinct()
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -52,7 +44,7 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
             return units_for(actor, owner_model, action)
         if queryset.model is User:
             units = units_for(actor, owner_model, action) if owner_model else visible_to(actor, Unit)
-            return visible_users(actor, units)
+            return people_in(units)
         return visible_to(actor, queryset)
 
     def display_value(self, instance):
