@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "sms.api",
     "sms.portal",
     "sms.exports",
+    "sms.files",
+    "sms.jobs",
+    "sms.shell",
     # the eight information systems of Circular 53/2012, Art. 15
     "students",
     "teachers",
@@ -97,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "sms.accounts.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "sms.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -117,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sms.accounts.context_processors.actor",
+                "sms.shell.context_processors.shell",
             ],
         },
     },
@@ -145,27 +150,40 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Passwords per OWASP ASVS 4.0 L2, V2.1: at least 8 characters, up to 128 of any kind (no
+# composition rules), common and breached passwords refused, no forced periodic rotation.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "sms.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sms.accounts.passwords.BreachedPasswordValidator"},
 ]
 if env_bool("FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The absolute session lifetime; idle sessions end sooner (SESSION_IDLE_TIMEOUT seconds
+# without a request), checked by sms.accounts.middleware.IdleTimeoutMiddleware.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(8 * 3600)) or 28800)
+SESSION_IDLE_TIMEOUT = int(env("SESSION_IDLE_TIMEOUT", str(30 * 60)) or 1800)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Days an API token lives unless its creator chooses fewer.
 SMS_API_TOKEN_DAYS = int(env("API_TOKEN_DAYS", "90") or 90)
 
+# Lockout per (username, client IP): a whole school behind one NAT is not locked out by one
+# person, and nobody elsewhere can lock a teacher out by knowing their published e-mail. An
+# official e-mail counts as its account's username. The client IP comes from sms.net.
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5") or 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "sms.net.axes_client_ip"
+AXES_USERNAME_CALLABLE = "sms.accounts.lockout.canonical_username"
+AXES_LOCKOUT_CALLABLE = "sms.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
 
 # --- internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -190,7 +208,10 @@ STORAGES = {
     },
 }
 # Uploaded files are never served from a public URL: views apply the scoping door first.
+# They are stored per unit (units/<unit id>/…, see sms.files.storage).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+SMS_UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)) or 0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -233,11 +254,22 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", REDIS_URL is None)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- the public portal ------------------------------------------------------------------------
+# Origins of the department's portal: the only pages allowed to embed the lookup pages
+# (CSP frame-ancestors) and to call the lookup API from a browser (CORS). One setting for both.
+PORTAL_ORIGINS = env_list("PORTAL_ORIGINS")
+# Lookups per client IP per minute, and misses per identifier per hour (see sms.portal.throttle).
+PORTAL_RATE_PER_IP = int(env("PORTAL_RATE_PER_IP", "60") or 60)
+PORTAL_MISSES_PER_IDENTIFIER = int(env("PORTAL_MISSES_PER_IDENTIFIER", "10") or 10)
 
 # --- security ------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

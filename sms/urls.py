@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from sms.accounts import views as account_views
 from sms.api.viewsets import ApiViewMixin
 from sms.portal import views as portal_views
 
@@ -20,14 +19,21 @@ class DocsView(ApiViewMixin, SpectacularSwaggerView):
 api_patterns = [
     path("", include("sms.accounts.api.urls")),
     path("org/", include("sms.org.api.urls")),
+    path("audit/", include("sms.audit.api.urls")),
+    path("files/", include("sms.files.api.urls")),
+    path("jobs/", include("sms.jobs.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", include("sms.shell.urls")),
     path("tai-khoan/", include("sms.accounts.urls")),
     path("to-chuc/", include("sms.org.urls")),
+    path("nhat-ky/", include("sms.audit.urls")),
+    path("tep/", include("sms.files.urls")),
+    path("tac-vu/", include("sms.jobs.urls")),
+    path("cong/", include("sms.portal.urls")),
     path("api/", include((api_patterns, "api"))),
     path("healthz", portal_views.health, name="health"),
     path("quan-tri-he-thong/", admin.site.urls),

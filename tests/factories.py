@@ -101,3 +101,17 @@ MAKERS: dict[type[models.Model], Callable[[SchoolSide], models.Model]] = {
     Membership: _membership,
     ApiToken: _token,
 }
+
+
+def _merge_app_makers() -> None:
+    import importlib
+    import pkgutil
+
+    from tests import makers
+
+    for info in pkgutil.iter_modules(makers.__path__):
+        module = importlib.import_module(f"tests.makers.{info.name}")
+        MAKERS.update(getattr(module, "MAKERS", {}))
+
+
+_merge_app_makers()

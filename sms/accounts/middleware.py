@@ -34,3 +34,38 @@ class ActorMiddleware:
 
         request.get_actor = get
         return self.get_response(request)
+
+
+IDLE_KEY = "sms_last_seen"
+#: write the last-seen time at most this often (seconds), so most requests save no session
+IDLE_RESOLUTION = 60
+
+
+class IdleTimeoutMiddleware:
+    """Ends a logged-in session after ``SESSION_IDLE_TIMEOUT`` seconds without a request.
+
+    The absolute lifetime is ``SESSION_COOKIE_AGE``; this is the idle one. A request after
+    the timeout is logged out and treated as anonymous (the page asks to log in again and
+    says why). API calls with a token carry no session and are not affected.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        from django.conf import settings
+        from django.contrib import auth, messages
+
+        timeout = getattr(settings, "SESSION_IDLE_TIMEOUT", 0)
+        session = getattr(request, "session", None)
+        if timeout and session is not None and session.get(auth.SESSION_KEY):
+            now = int(time.time())
+            last = session.get(IDLE_KEY)
+            if last is not None and now - int(last) > timeout:
+                auth.logout(request)
+                messages.warning(request, "Phiên làm việc đã hết hạn vì lâu không thao tác. Vui lòng đăng nhập lại.")
+            elif last is None or now - int(last) >= IDLE_RESOLUTION:
+                session[IDLE_KEY] = now
+        return self.get_response(request)

@@ -37,6 +37,9 @@ class User(AbstractUser):
         "số định danh cá nhân", max_length=12, blank=True, validators=[personal_id_validator]
     )
     phone = models.CharField("điện thoại", max_length=30, blank=True)
+    # Set for an initial or reset password (OWASP ASVS 2.3.1): the next login goes to the
+    # password change page first. There is no periodic rotation.
+    must_change_password = models.BooleanField("phải đổi mật khẩu khi đăng nhập", default=False)
     search_key = models.CharField(max_length=150, editable=False, db_index=True, default="")
     sort_key = models.CharField(max_length=1000, editable=False, default="")
 

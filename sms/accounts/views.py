@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -31,7 +30,3 @@ def switch_unit(request):
     ):
         target = "/"
     return HttpResponseRedirect(target)
-
-
-def home(request):
-    return render(request, "home.html", {})

@@ -1,0 +1,178 @@
+"""PDF building blocks: A4 documents in Vietnamese with the packaged font, text in NFC.
+
+    from sms.exports import pdf
+    doc = pdf.Document("Phiếu đăng nhập")
+    doc.heading("Phiếu đăng nhập")
+    doc.paragraph("Nguyễn Thị Hương – Điểm trung bình: 8,5")
+    doc.table([["Họ và tên", "Điểm"], ["Nguyễn Thị Hương", "8,5"]])
+    data = doc.build()                      # bytes
+    return pdf.response(data, "phieu-dang-nhap.pdf")
+
+Every string that reaches a flowable goes through ``sms.text.nfc`` (a name typed on a Mac
+arrives decomposed and would otherwise print as a letter and a floating tone mark).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from sms.text import nfc
+
+from . import fonts
+from .http import attachment
+
+
+def text(value) -> str:
+    """A value as NFC text, escaped for reportlab's paragraph markup."""
+    return escape(nfc("" if value is None else str(value)))
+
+
+def stylesheet() -> StyleSheet1:
+    family = fonts.register()
+    sheet = StyleSheet1()
+    sheet.add(ParagraphStyle("body", fontName=family, fontSize=11, leading=15))
+    sheet.add(ParagraphStyle("small", parent=sheet["body"], fontSize=9, leading=12))
+    sheet.add(
+        ParagraphStyle(
+            "title",
+            parent=sheet["body"],
+            fontName=fonts.BOLD,
+            fontSize=15,
+            leading=20,
+            alignment=TA_CENTER,
+            spaceAfter=6,
+        )
+    )
+    sheet.add(
+        ParagraphStyle(
+            "heading", parent=sheet["body"], fontName=fonts.BOLD, fontSize=12, leading=16, spaceBefore=6, spaceAfter=4
+        )
+    )
+    sheet.add(ParagraphStyle("centre", parent=sheet["body"], alignment=TA_CENTER))
+    sheet.add(ParagraphStyle("cell", parent=sheet["body"], fontSize=10, leading=13))
+    sheet.add(ParagraphStyle("cell_bold", parent=sheet["cell"], fontName=fonts.BOLD))
+    return sheet
+
+
+class Document:
+    """An A4 document assembled from headings, paragraphs and tables, then ``build()``."""
+
+    def __init__(self, title: str, *, author: str = "", margins_mm: float = 15):
+        self.title = nfc(title)
+        self.author = nfc(author)
+        self.margin = margins_mm * mm
+        self.styles = stylesheet()
+        self.story: list = []
+
+    @property
+    def width(self) -> float:
+        return A4[0] - 2 * self.margin
+
+    def title_block(self, value: str) -> Document:
+        self.story.append(Paragraph(text(value), self.styles["title"]))
+        return self
+
+    def heading(self, value: str) -> Document:
+        self.story.append(Paragraph(text(value), self.styles["heading"]))
+        return self
+
+    def paragraph(self, value: str, style: str = "body") -> Document:
+        self.story.append(Paragraph(text(value), self.styles[style]))
+        return self
+
+    def spacer(self, height_mm: float = 4) -> Document:
+        self.story.append(Spacer(1, height_mm * mm))
+        return self
+
+    def table(
+        self,
+        rows: Sequence[Sequence],
+        *,
+        header: bool = True,
+        col_widths: Sequence[float] | None = None,
+        repeat_header: bool = True,
+    ) -> Document:
+        self.story.append(self.make_table(rows, header=header, col_widths=col_widths, repeat_header=repeat_header))
+        return self
+
+    def make_table(self, rows, *, header=True, col_widths=None, repeat_header=True) -> Table:
+        cells = [
+            [
+                cell
+                if not isinstance(cell, str | int | float | type(None))
+                else Paragraph(text(cell), self.styles["cell_bold" if header and r == 0 else "cell"])
+                for cell in row
+            ]
+            for r, row in enumerate(rows)
+        ]
+        widths = None
+        if col_widths is not None:
+            total = sum(col_widths)
+            widths = [self.width * w / total for w in col_widths]
+        table = Table(cells, colWidths=widths, repeatRows=1 if header and repeat_header else 0)
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
+        table.setStyle(TableStyle(style))
+        return table
+
+    def keep_together(self, flowables: Iterable) -> Document:
+        self.story.append(KeepTogether(list(flowables)))
+        return self
+
+    def page_break(self) -> Document:
+        self.story.append(PageBreak())
+        return self
+
+    def need(self, height_mm: float) -> Document:
+        """Start a new page unless ``height_mm`` is left on this one."""
+        self.story.append(CondPageBreak(height_mm * mm))
+        return self
+
+    def build(self) -> bytes:
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=self.margin,
+            rightMargin=self.margin,
+            topMargin=self.margin,
+            bottomMargin=self.margin,
+            title=self.title,
+            author=self.author,
+            lang="vi",
+        )
+        doc.build(self.story or [Spacer(1, 1)], onFirstPage=self._footer, onLaterPages=self._footer)
+        return buffer.getvalue()
+
+    def _footer(self, canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(fonts.FAMILY, 8)
+        canvas.drawRightString(A4[0] - self.margin, self.margin / 2, f"Trang {doc.page}")
+        canvas.restoreState()
+
+
+def response(data: bytes, filename: str, *, inline: bool = False):
+    """An HTTP response carrying a PDF, never cached by intermediaries."""
+    return attachment(data, filename, "application/pdf", inline=inline)

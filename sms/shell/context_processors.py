@@ -1,0 +1,3 @@
+def shell(request):
+    """Navigation for the layout (filled by the UI shell)."""
+    return {}
