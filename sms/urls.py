@@ -38,3 +38,5 @@ urlpatterns = [
     path("healthz", portal_views.health, name="health"),
     path("quan-tri-he-thong/", admin.site.urls),
 ]
+
+handler403 = "sms.audit.views.permission_denied"
