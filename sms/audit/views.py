@@ -5,4 +5,4 @@ from django.shortcuts import render
 
 def permission_denied(request, exception=None):
     """Every "permission denied" page (HTML) goes through here."""
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+    return render(request, "403.html", {"exception": str(exception or "")}, status=403)
