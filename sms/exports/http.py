@@ -16,14 +16,17 @@ def ascii_name(filename: str) -> str:
     if not dot:
         stem, ext = ext, ""
     plain = "-".join(search_key(stem).split()) or "tep"
-    plain = "".join(ch for ch in plain if ch.isascii() and (ch.isalnum() or ch in "-_"))
+    plain = "".join(ch for ch in plain if ch.isascii() and (ch.isalnum() or ch in "-_")) or "tep"
+    # The extension is filtered too: a quote or ";" in it would break out of the header parameter.
+    ext = "".join(ch for ch in search_key(ext) if ch.isascii() and ch.isalnum())
     return f"{plain}.{ext}" if ext else plain
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     kind = "inline" if inline else "attachment"
     name = nfc(filename)
-    return f"{kind}; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name)}"
+    # RFC 6266 / 5987: every byte outside attr-char percent-encoded ("/" included).
+    return f"{kind}; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def attachment(data: bytes, filename: str, content_type: str, *, inline: bool = False) -> HttpResponse:

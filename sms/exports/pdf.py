@@ -129,6 +129,9 @@ class Document:
             widths = [self.width * w / total for w in col_widths]
         table = Table(cells, colWidths=widths, repeatRows=1 if header and repeat_header else 0)
         style = [
+            # reportlab's default cell font is Helvetica (no Vietnamese); cells given as other
+            # flowables still get it set on the canvas, so name ours for every cell.
+            ("FONTNAME", (0, 0), (-1, -1), fonts.register()),
             ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
@@ -162,6 +165,9 @@ class Document:
             title=self.title,
             author=self.author,
             lang="vi",
+            # Start every page in Roboto: otherwise reportlab's Helvetica (no Vietnamese
+            # glyphs, not embedded) is set up on each page and listed among its fonts.
+            initialFontName=fonts.register(),
         )
         doc.build(self.story or [Spacer(1, 1)], onFirstPage=self._footer, onLaterPages=self._footer)
         return buffer.getvalue()

@@ -68,7 +68,11 @@ class Sheet:
         self.ws.append([cell_value(v) for v in values])
         for cell in self.ws[self.ws.max_row]:
             value = cell.value
-            if isinstance(value, dt.datetime):
+            if cell.data_type == "f":
+                # Text that starts with "=" (a name, a note typed by a user) stays text: openpyxl
+                # would otherwise write it as a live formula (spreadsheet formula injection).
+                cell.data_type = "s"
+            elif isinstance(value, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(value, dt.date):
                 cell.number_format = DATE_FORMAT
@@ -104,21 +108,34 @@ class Workbook:
         return buffer.getvalue()
 
 
+def _read_value(cell):
+    """A cell's value for imports: text NFC and trimmed, a date-only cell as a ``date``."""
+    value = cell.value
+    if isinstance(value, str):
+        return nfc(value).strip()
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        number_format = (getattr(cell, "number_format", "") or "").lower()
+        if "h" not in number_format and "s" not in number_format:
+            return value.date()
+    return value
+
+
 def read_rows(data: bytes, *, sheet: str | None = None) -> Iterator[tuple[int, dict[str, object]]]:
     """Rows of the first (or named) sheet as ``(excel row number, {header: value})``; text NFC,
-    blank rows skipped. The first row holds the headers."""
+    dates formatted as dates (dd/mm/yyyy) as ``date``, blank rows skipped. The first row holds
+    the headers."""
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ws = book[sheet] if sheet else book.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    headers = [nfc(str(h)).strip() if h is not None else "" for h in next(rows, [])]
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        yield (
-            number,
-            {h: (nfc(v).strip() if isinstance(v, str) else v) for h, v in zip(headers, values, strict=False) if h},
-        )
-    book.close()
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = ws.iter_rows()
+        headers = [nfc(str(c.value)).strip() if c.value is not None else "" for c in next(rows, [])]
+        for number, cells in enumerate(rows, start=2):
+            values = [_read_value(c) for c in cells]
+            if all(v is None or v == "" for v in values):
+                continue
+            yield number, {h: v for h, v in zip(headers, values, strict=False) if h}
+    finally:
+        book.close()
 
 
 def response(data: bytes, filename: str):

@@ -2,7 +2,9 @@
 
 Every other HTML route requires login (Django's LoginRequiredMiddleware) and every API
 route an actor (``sms.api.permissions.HasActor``). The test suite walks all routes and fails
-when a route is public without being listed here.
+when a route is public without being listed here. Each portal lookup (a module's
+``portal_urlpatterns``, built on ``sms.portal.lookups.LookupView``) is listed here by its
+namespaced name, e.g. "portal:student-results".
 """
 
 PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(

@@ -1,0 +1,319 @@
+"""The base of every public lookup: ``LookupView``.
+
+A module offers a lookup to the department's portal from its ``portal.py``::
+
+    class ResultForm(forms.Form):
+        code = forms.CharField(label="Mã học sinh", max_length=20)
+        birth_date = forms.DateField(label="Ngày sinh (dd/mm/yyyy)")
+
+    class ResultLookup(LookupView):
+        kind = "student-results"
+        title = "Tra cứu kết quả học tập"
+        form_class = ResultForm
+        identifier_field = "code"          # the public identifier, counted by the throttle
+        template_name = "students/portal/results.html"   # extends portal/lookup_base.html
+
+        def lookup(self, data):            # published data only; None when anything is wrong
+            ...
+
+    portal_urlpatterns = [path("ket-qua-hoc-tap/", ResultLookup.as_view(), name="student-results")]
+
+and names the route ("portal:student-results") in ``sms.portal.public.PUBLIC_ROUTE_NAMES``.
+
+What the base guarantees, so no lookup has to remember it:
+
+- Sessionless and CSRF-exempt: it never reads ``request.session`` or ``request.user``; it
+  answers with no ``Set-Cookie`` and no ``Vary: Cookie``, whoever calls it.
+- Identifiers and secrets come from the POST body (form-encoded or JSON), never the URL.
+  GET only shows the empty form. The identifier is normalised (NFC, trimmed, case) before
+  it is counted, looked up or logged.
+- Throttled per client IP (every lookup, ``PORTAL_RATE_PER_IP`` a minute) before anything
+  else, and per identifier (misses only, ``PORTAL_MISSES_PER_IDENTIFIER`` an hour) before the
+  lookup runs: HTTP 429, a Vietnamese message and ``Retry-After``.
+- A miss is one answer: an unknown identifier and a wrong secret give the same status and the
+  same bytes (nothing typed is echoed back).
+- Every lookup is logged (``LookupLog``: kind, identifier, found, throttled, IP, time) in one
+  INSERT; the secret is never stored.
+- ``Cache-Control: no-store, private``; JSON when the client asks for it (``Accept`` or
+  ``?format=json``, or a JSON body), an accessible Vietnamese page otherwise.
+- Embedding only from ``PORTAL_ORIGINS``: ``Content-Security-Policy: frame-ancestors`` lists
+  them (X-Frame-Options is lifted for these views only), and CORS answers only those
+  origins (``Access-Control-Allow-Origin`` echoed, ``Vary: Origin``, a preflight for POST
+  with ``Content-Type``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views import View
+
+from sms.net import client_ip
+
+from . import throttle
+from .models import LookupLog
+
+MSG_NOT_FOUND = "Không tìm thấy thông tin phù hợp. Vui lòng kiểm tra lại các thông tin đã nhập."
+MSG_INVALID = "Thông tin tra cứu chưa hợp lệ. Vui lòng kiểm tra các mục được đánh dấu."
+MSG_BAD_BODY = "Yêu cầu không hợp lệ: thông tin tra cứu phải gửi trong nội dung yêu cầu (biểu mẫu hoặc JSON)."
+MSG_THROTTLED = "Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
+
+IDENTIFIER_MAX_LENGTH = LookupLog._meta.get_field("identifier").max_length
+JSON_TYPE = "application/json"
+HTML_TYPE = "text/html"
+
+
+def portal_origins() -> list[str]:
+    return [origin.rstrip("/") for origin in getattr(settings, "PORTAL_ORIGINS", []) or []]
+
+
+def frame_ancestors() -> str:
+    return " ".join(["'self'", *portal_origins()])
+
+
+class LookupView(View):
+    """A public lookup: GET shows the form, POST looks up (see the module docstring)."""
+
+    #: short machine name, stored in the log ("student-results")
+    kind: ClassVar[str] = ""
+    title: ClassVar[str] = "Tra cứu"
+    intro: ClassVar[str] = ""
+    form_class: ClassVar[type[forms.Form]]
+    #: the form field holding the public identifier (throttled and logged; the other fields are secrets)
+    identifier_field: ClassVar[str] = ""
+    #: "upper", "lower" or None: how the identifier is compared
+    identifier_case: ClassVar[str | None] = "upper"
+    template_name: ClassVar[str] = "portal/lookup_base.html"
+    http_method_names: ClassVar[list[str]] = ["get", "post", "options"]
+
+    # --- what a lookup provides ------------------------------------------------------------
+
+    def lookup(self, data: Mapping[str, Any]) -> Any | None:
+        """The published result for the cleaned form ``data``, or None when the identifier is
+        unknown, the secret is wrong or nothing is published — all the same to the caller."""
+        raise NotImplementedError
+
+    def result_data(self, result: Any) -> dict[str, Any]:
+        """The result as JSON-ready data (ISO dates, decimals as strings)."""
+        if isinstance(result, Mapping):
+            return dict(result)
+        raise NotImplementedError(f"{type(self).__name__} must define result_data()")
+
+    def result_rows(self, result: Any) -> list[tuple[str, Any]]:
+        """(label, value) pairs the base page shows; templates may render ``result`` themselves."""
+        return [(str(k), v) for k, v in self.result_data(result).items()]
+
+    def log_unit_id(self, data: Mapping[str, Any], result: Any | None) -> int | None:
+        """The unit whose portal answered, stored on the log row (for the department's readers)."""
+        return None
+
+    # --- the machinery ---------------------------------------------------------------------
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        if not cls.kind or not cls.identifier_field or not getattr(cls, "form_class", None):
+            raise TypeError(f"{cls.__name__} must set kind, form_class and identifier_field")
+        view = super().as_view(**initkwargs)
+        view.csrf_exempt = True  # nothing here acts on a session, so there is nothing to forge
+        view.login_required = False  # LoginRequiredMiddleware: public by design
+        return view
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().dispatch(request, *args, **kwargs)
+        return self.finish(request, response)
+
+    def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        # No Expires (it carries the current time): two answers to two lookups stay identical.
+        patch_cache_control(response, no_cache=True, no_store=True, must_revalidate=True, private=True, max_age=0)
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+            f"frame-ancestors {frame_ancestors()}"
+        )
+        response.xframe_options_exempt = True  # frame-ancestors above decides who may embed
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        origin = request.headers.get("Origin", "").rstrip("/")
+        if origin and origin in portal_origins():
+            response["Access-Control-Allow-Origin"] = origin
+        patch_vary_headers(response, ("Origin", "Accept"))
+        self._forget_session(request)
+        return response
+
+    @staticmethod
+    def _forget_session(request: HttpRequest) -> None:
+        """Undo what middleware did to the session on the way in (the idle-timeout check reads
+        it on every request): a lookup answers the same to everybody, so its response must
+        carry neither a session cookie nor ``Vary: Cookie``."""
+        session = request.__dict__.get("session")
+        if session is not None and hasattr(session, "accessed"):
+            session.accessed = False
+            session.modified = False
+
+    def options(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """CORS preflight: allowed only for the portal's origins (the headers are added in finish)."""
+        response = HttpResponse(status=204)
+        response["Allow"] = "GET, POST, OPTIONS"
+        origin = request.headers.get("Origin", "").rstrip("/")
+        if origin and origin in portal_origins():
+            response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response["Access-Control-Max-Age"] = "600"
+        return response
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # The query string is never read for identifiers: the form is always empty.
+        if self.wants_json(request):
+            fields = [
+                {"name": name, "label": str(field.label or name), "required": field.required}
+                for name, field in self.form_class().fields.items()
+            ]
+            return self.json({"kind": self.kind, "title": self.title, "method": "POST", "fields": fields})
+        return self.page(request, form=self.form_class())
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        as_json = self.wants_json(request)
+        ip = client_ip(request)
+        data = self.body_data(request)
+        raw_identifier = (data or {}).get(self.identifier_field)
+        identifier = self.normalise(raw_identifier)
+
+        verdict = throttle.hit_ip(ip)
+        if not verdict.allowed:
+            self.log(identifier, ip=ip, found=False, throttled=True)
+            return self.throttled(request, verdict.retry_after, as_json)
+        if data is None:
+            return self.invalid(request, None, as_json)
+
+        data[self.identifier_field] = identifier
+        form = self.form_class(data)
+        if not form.is_valid():
+            return self.invalid(request, form, as_json)
+        cleaned = dict(form.cleaned_data)
+        identifier = self.normalise(cleaned.get(self.identifier_field))
+        cleaned[self.identifier_field] = identifier
+
+        verdict = throttle.identifier_blocked(self.kind, identifier)
+        if not verdict.allowed:
+            self.log(identifier, ip=ip, found=False, throttled=True)
+            return self.throttled(request, verdict.retry_after, as_json)
+
+        result = self.lookup(cleaned)
+        found = result is not None
+        if not found:
+            throttle.record_miss(self.kind, identifier)
+        self.log(identifier, ip=ip, found=found, throttled=False, unit_id=self.log_unit_id(cleaned, result))
+        if found:
+            return self.hit(request, result, as_json)
+        return self.miss(request, as_json)
+
+    # --- input -------------------------------------------------------------------------------
+
+    def normalise(self, value) -> str:
+        return throttle.normalise_identifier(value, self.identifier_case)[:IDENTIFIER_MAX_LENGTH]
+
+    @staticmethod
+    def body_data(request: HttpRequest) -> dict[str, str] | None:
+        """The POST body as flat strings, or None when it cannot be one (bad JSON, nested values)."""
+        if request.content_type == JSON_TYPE:
+            try:
+                payload = json.loads(request.body or b"{}")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            if not isinstance(payload, dict):
+                return None
+            data: dict[str, str] = {}
+            for key, value in payload.items():
+                if value is None:
+                    continue
+                if isinstance(value, dict | list):
+                    return None
+                data[str(key)] = value if isinstance(value, str) else json.dumps(value)
+            return data
+        return {key: request.POST.get(key, "") for key in request.POST}
+
+    @staticmethod
+    def wants_json(request: HttpRequest) -> bool:
+        fmt = request.GET.get("format")
+        if fmt in ("json", "html"):
+            return fmt == "json"
+        accept = request.headers.get("Accept", "").strip()
+        if accept and accept != "*/*":
+            return request.get_preferred_type([HTML_TYPE, JSON_TYPE]) == JSON_TYPE
+        return request.content_type == JSON_TYPE
+
+    # --- output ------------------------------------------------------------------------------
+
+    def log(self, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
+        LookupLog.objects.create(
+            kind=self.kind, identifier=identifier, found=found, throttled=throttled, ip=ip, unit_id=unit_id
+        )
+
+    @staticmethod
+    def json(payload: dict, status: int = 200) -> JsonResponse:
+        return JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
+
+    def page(self, request: HttpRequest, status: int = 200, **context) -> HttpResponse:
+        """The standalone page; rendered without the request, so no context processor reads
+        the session or the user."""
+        context = {
+            "title": self.title,
+            "intro": self.intro,
+            "kind": self.kind,
+            "action": request.path,
+            "found": None,
+            **context,
+        }
+        return HttpResponse(render_to_string(self.template_name, context), status=status)
+
+    def hit(self, request: HttpRequest, result: Any, as_json: bool) -> HttpResponse:
+        if as_json:
+            return self.json({"found": True, "result": self.result_data(result)})
+        return self.page(
+            request, form=self.form_class(), found=True, result=result, result_rows=self.result_rows(result)
+        )
+
+    def miss(self, request: HttpRequest, as_json: bool) -> HttpResponse:
+        # Nothing the client sent is echoed: the unknown id and the wrong secret look the same.
+        if as_json:
+            return self.json({"found": False, "message": MSG_NOT_FOUND})
+        return self.page(request, form=self.form_class(), found=False, message=MSG_NOT_FOUND)
+
+    def invalid(self, request: HttpRequest, form: forms.Form | None, as_json: bool) -> HttpResponse:
+        if form is None:
+            if as_json:
+                return self.json({"found": False, "message": MSG_BAD_BODY}, status=400)
+            return self.page(request, status=400, form=self.form_class(), message=MSG_BAD_BODY, errors=[])
+        errors = []
+        for name, messages in form.errors.items():
+            field = form.fields.get(name)
+            if field is not None:
+                form.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{form[name].auto_id}-error"}
+                )
+            label = str(field.label) if field is not None and field.label else ""
+            errors.extend(
+                {"field": name, "id": form[name].auto_id if field is not None else "", "label": label, "message": m}
+                for m in messages
+            )
+        if as_json:
+            return self.json(
+                {"found": False, "message": MSG_INVALID, "errors": {k: list(v) for k, v in form.errors.items()}},
+                status=400,
+            )
+        return self.page(request, status=400, form=form, message=MSG_INVALID, errors=errors)
+
+    def throttled(self, request: HttpRequest, retry_after: int, as_json: bool) -> HttpResponse:
+        message = MSG_THROTTLED.format(minutes=max(1, math.ceil(retry_after / 60)))
+        if as_json:
+            response = self.json({"found": False, "throttled": True, "message": message}, status=429)
+        else:
+            response = self.page(request, status=429, form=self.form_class(), throttled=True, message=message)
+        response["Retry-After"] = str(retry_after)
+        return response
