@@ -5,8 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The browser tests drive Debian's chromium package (never `playwright install`).
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint install migrate seed serve check-deploy clean
+.PHONY: demo test test-fast lint install browser migrate seed serve check-deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -16,6 +19,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian's chromium for tests/browser, installed only when missing.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Cài Chromium (gói chromium của Debian) cho các bài kiểm thử trình duyệt"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "Không có apt-get: các bài kiểm thử trình duyệt sẽ bị bỏ qua (cần $(CHROMIUM))"; \
+	  fi; \
+	fi
 
 migrate: install
 	$(PY) manage.py migrate --no-input
@@ -29,7 +43,7 @@ demo: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite: on PostgreSQL when DATABASE_URL is set, else on SQLite.
-test: install
+test: install browser
 	$(PY) -m pytest -n 2 -q
 
 lint: install

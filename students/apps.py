@@ -2,7 +2,35 @@ from django.apps import AppConfig
 
 
 class StudentsConfig(AppConfig):
-    """Circular 53/2012/TT-BGDĐT, Art. 15: Hồ sơ học sinh, kết quả học tập và rèn luyện."""
+    """Circular 53/2012/TT-BGDĐT, Art. 15.1 (a): Hệ thống quản lý hồ sơ, kết quả học tập và rèn luyện của học sinh."""
 
     name = "students"
-    verbose_name = "Hồ sơ học sinh, kết quả học tập và rèn luyện"
+    verbose_name = "Hệ thống quản lý hồ sơ, kết quả học tập và rèn luyện của học sinh"
+
+    def ready(self):
+        from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, Role
+        from sms.shell.modules import Module, register_module, roles
+
+        # Who uses the module and why: roles_note (shown on its landing page).
+        register_module(
+            Module(
+                key="students",
+                letter="a",
+                title="Hệ thống quản lý hồ sơ, kết quả học tập và rèn luyện của học sinh",
+                short_title="Học sinh",
+                roles=roles(ADMIN_ROLES, OVERSIGHT_ROLES, Role.TEACHER, Role.STUDENT, Role.PARENT),
+                url_name="students:index",
+                description="Hồ sơ học sinh, lớp, điểm và nhận xét, rèn luyện, chuyên cần, học bạ và sổ theo dõi.",
+                covers=(
+                    "Hồ sơ học sinh và lý lịch, chuyển trường, lên lớp",
+                    "Điểm số, nhận xét, kết quả học tập theo Thông tư 22/2021 và 27/2020",
+                    "Kết quả rèn luyện, chuyên cần",
+                    "Học bạ, sổ theo dõi và đánh giá học sinh",
+                ),
+                legal_basis="Thông tư 53/2012/TT-BGDĐT, Điều 15 khoản 1 điểm a",
+                roles_note=(
+                    "Lãnh đạo và quản trị trường, giáo viên (nhập điểm lớp được phân công), học sinh và cha mẹ (xem "
+                    "kết quả của mình), Sở/Phòng (tổng hợp)."
+                ),
+            )
+        )

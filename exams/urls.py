@@ -1,0 +1,11 @@
+"""Routes of module (e); its landing page is the platform's generic one until its pages land."""
+
+from django.urls import path
+
+from sms.shell.views import ModuleIndexView
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", ModuleIndexView.as_view(module_key="exams"), name="index"),
+]
