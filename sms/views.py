@@ -85,6 +85,16 @@ class ScopedListView(ScopedObjectMixin, generic.ListView):
 class ScopedDetailView(ScopedObjectMixin, generic.DetailView):
     template_name = "sms/object_detail.html"
     fields: list[str] = []
+    #: a person's record: each view of it is logged (``RECORD_READ``, once per request)
+    audit_reads: bool = False
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if self.audit_reads:
+            from sms.audit.services import record_read
+
+            record_read(self.request, obj, actor=self.actor)
+        return obj
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

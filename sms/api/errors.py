@@ -64,7 +64,19 @@ def exception_handler(exc, context):
     response.data = body
     if isinstance(exc, exceptions.NotAuthenticated) and response.status_code == status.HTTP_403_FORBIDDEN:
         response.status_code = status.HTTP_401_UNAUTHORIZED
+    if response.status_code == status.HTTP_403_FORBIDDEN:
+        _record_denied(context, body["detail"])
     return response
+
+
+def _record_denied(context, detail: str) -> None:
+    """Every refusal the API answers is in the audit log, like the HTML 403 page."""
+    from sms.audit.services import EventKind, record
+
+    request = context.get("request")
+    if request is None:
+        return
+    record(EventKind.PERMISSION_DENIED, request=request, detail=detail)
 
 
 def not_found_response() -> Response:

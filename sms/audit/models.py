@@ -61,5 +61,17 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
         ]
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("audit:event-detail", kwargs={"pk": self.pk})
+
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} – {self.username or self.user_id} – {self.at:%d/%m/%Y %H:%M}"
+        from django.utils import timezone
+
+        at = timezone.localtime(self.at) if self.at else None
+        return (
+            f"{self.get_kind_display()} – {self.username or self.user_id} – {at:%d/%m/%Y %H:%M}"
+            if at
+            else (self.get_kind_display())
+        )

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.roles import ADMIN_ROLES, Role, UnitKind
 from sms.accounts.scoping import Scope
+from sms.audit.history import AuditedHistory
 from sms.text import nfc, search_key
 
 from . import rules
@@ -96,7 +96,7 @@ class Unit(TreeNode):
     dissolved_on = models.DateField("ngày giải thể / sáp nhập", null=True, blank=True)
     search_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
 
-    history = HistoricalRecords()
+    history = AuditedHistory()
     scope = Scope(unit="", writers=frozenset({Role.SO_ADMIN, Role.PHONG_ADMIN}))
 
     class Meta:
