@@ -154,9 +154,8 @@ LOGOUT_REDIRECT_URL = "login"
 # composition rules), common and breached passwords refused, no forced periodic rotation.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "sms.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "sms.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "sms.accounts.passwords.BreachedPasswordValidator"},
 ]
 if env_bool("FAST_PASSWORD_HASHER", False):

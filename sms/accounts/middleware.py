@@ -33,7 +33,35 @@ class ActorMiddleware:
             return cache["actor"]
 
         request.get_actor = get
+        blocked = _must_change_password(request)
+        if blocked is not None:
+            return blocked
         return self.get_response(request)
+
+
+def _must_change_password(request):
+    """A user with an initial or reset password goes to the password change page before
+    anything else (OWASP ASVS 2.3.1); only that page, logging out and static files are open.
+    API calls with a token carry no session user and are not affected here."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not getattr(user, "must_change_password", False):
+        return None
+    from django.conf import settings
+    from django.http import JsonResponse
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+    change_url = reverse("password-change")
+    open_paths = (change_url, reverse("logout"), "/" + settings.STATIC_URL.lstrip("/"))
+    if request.path.startswith(open_paths):
+        return None
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bạn cần đổi mật khẩu trước khi tiếp tục."}, status=403)
+    if request.method == "GET":
+        from django.utils.http import urlencode
+
+        return redirect(f"{change_url}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(change_url)
 
 
 IDLE_KEY = "sms_last_seen"

@@ -13,8 +13,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from sms.audit.history import AuditedHistory
 from sms.text import nfc, search_key, sort_key
 
 from .roles import ADMIN_ROLES, OVERSIGHT_ROLES, Role, role_allowed_at
@@ -93,7 +93,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = AuditedHistory()
     # Staff see the memberships of their subtree; admins manage them (through the grant service).
     scope = Scope(unit="unit", readers=ADMIN_ROLES | OVERSIGHT_ROLES)
 
@@ -109,6 +109,11 @@ class Membership(models.Model):
     @property
     def label(self) -> str:
         return f"{self.get_role_display()} – {self.unit.name}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("account-detail", kwargs={"pk": self.pk})
 
     def clean(self) -> None:
         if self.unit_id and self.role and not role_allowed_at(self.role, self.unit.kind):

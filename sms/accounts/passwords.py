@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 
@@ -57,6 +58,17 @@ VIETNAMESE_BREACHED = frozenset(
 )
 
 _TRAILING = re.compile(r"[\d\W_]+$")
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's minimum length, with its message in Vietnamese (the ``vi`` catalogue lacks
+    the plural form, so Django's own message comes out in English)."""
+
+    def get_error_message(self):
+        return f"Mật khẩu quá ngắn: cần ít nhất {self.min_length} ký tự."
+
+    def get_help_text(self):
+        return f"Mật khẩu có ít nhất {self.min_length} ký tự (nên dùng một câu dễ nhớ, có dấu cũng được)."
 
 
 class MaximumLengthValidator:

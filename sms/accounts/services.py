@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .actors import Actor
-from .models import Membership, User
+from .models import ApiToken, Membership, User
 from .roles import Role, can_grant, role_allowed_at
 from .scoping import units_for
 
@@ -55,3 +55,35 @@ def end_membership(actor: Actor, membership: Membership) -> Membership:
     membership.save(update_fields=["is_active", "ends_on"])
     membership.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     return membership
+
+
+def check_can_reset(actor: Actor, membership: Membership) -> None:
+    """Raise unless ``actor`` may reset the password of ``membership``'s person (Circular
+    53/2012, Art. 16.4): the grant rules for that membership, never one's own account here,
+    and never a person who holds a role above the actor's anywhere."""
+    from .roles import ROLE_RANK
+
+    if membership.user_id == actor.user.pk:
+        raise ValidationError("Hãy dùng trang “Đổi mật khẩu” cho tài khoản của chính bạn.")
+    check_can_grant(actor, membership.unit, membership.role)
+    roles = Membership.objects.active().filter(user_id=membership.user_id).values_list("role", flat=True)
+    if any(ROLE_RANK[role] > ROLE_RANK[actor.role] for role in roles):
+        raise PermissionDenied("Người này giữ vai trò cao hơn vai trò của bạn; bạn không thể đặt lại mật khẩu.")
+
+
+@transaction.atomic
+def reset_password(actor: Actor, membership: Membership) -> str:
+    """Give the person a new temporary password and return it (never stored in clear).
+
+    The next login goes to the password change page; their API tokens are revoked; their
+    open sessions end, because Django ties a session to the password hash."""
+    from .slips import temporary_password
+
+    check_can_reset(actor, membership)
+    user = membership.user
+    password = temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    ApiToken.objects.filter(membership__user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return password
