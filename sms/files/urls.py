@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "files"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/tai-ve/", views.StoredFileDownload.as_view(), name="download"),
+]

@@ -9,6 +9,6 @@ class OrgConfig(AppConfig):
     def ready(self) -> None:
         from sms import seeding
 
-        from . import seed
+        from . import jobs, seed  # noqa: F401  (jobs registers the org background jobs)
 
         seeding.register("org", seed.seed_org, order=10)

@@ -1,0 +1,12 @@
+"""The one Celery task: run a Job row by id (see sms.jobs.services.run_job)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="sms.jobs.run")
+def run_job_task(job_id: int) -> None:
+    from .services import run_job
+
+    run_job(job_id)
