@@ -97,10 +97,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "sms.accounts.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # before LoginRequiredMiddleware: a request after the idle timeout is sent to log in
     "sms.accounts.middleware.IdleTimeoutMiddleware",
+    "sms.accounts.middleware.LoginRequiredMiddleware",
+    "sms.accounts.middleware.ActorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",

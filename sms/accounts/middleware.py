@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.contrib.auth import middleware as auth_middleware
+
 from .actors import SESSION_KEY, Actor, actor_for_membership_id, default_actor
 
 
@@ -33,10 +35,25 @@ class ActorMiddleware:
             return cache["actor"]
 
         request.get_actor = get
-        blocked = _must_change_password(request)
-        if blocked is not None:
-            return blocked
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_sessionless(view_func):
+            return None
+        return _must_change_password(request)
+
+
+def sessionless(view):
+    """Mark a view that never uses the session (public lookups, the health check): the
+    account middleware then leaves the session unread, so its responses carry no session
+    cookie, no ``Vary: Cookie`` and cost no session or user query."""
+    view.sessionless = True
+    view.login_required = False
+    return view
+
+
+def is_sessionless(view_func) -> bool:
+    return getattr(view_func, "sessionless", False)
 
 
 def _must_change_password(request):
@@ -81,6 +98,10 @@ class IdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Runs before LoginRequiredMiddleware's check, so a timed-out request is sent to log in.
         import time
 
         from django.conf import settings
@@ -88,12 +109,26 @@ class IdleTimeoutMiddleware:
 
         timeout = getattr(settings, "SESSION_IDLE_TIMEOUT", 0)
         session = getattr(request, "session", None)
-        if timeout and session is not None and session.get(auth.SESSION_KEY):
-            now = int(time.time())
-            last = session.get(IDLE_KEY)
-            if last is not None and now - int(last) > timeout:
-                auth.logout(request)
-                messages.warning(request, "Phiên làm việc đã hết hạn vì lâu không thao tác. Vui lòng đăng nhập lại.")
-            elif last is None or now - int(last) >= IDLE_RESOLUTION:
-                session[IDLE_KEY] = now
-        return self.get_response(request)
+        if not timeout or session is None or is_sessionless(view_func):
+            return None
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not session.get(auth.SESSION_KEY):
+            return None
+        now = int(time.time())
+        last = session.get(IDLE_KEY)
+        if last is not None and now - int(last) > timeout:
+            auth.logout(request)
+            messages.warning(request, "Phiên làm việc đã hết hạn vì lâu không thao tác. Vui lòng đăng nhập lại.")
+        elif last is None or now - int(last) >= IDLE_RESOLUTION:
+            session[IDLE_KEY] = now
+        return None
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's, asking the view before the session: a public view (``login_required =
+    False``) never loads the session or the user, so public answers cost no session query
+    and carry no ``Vary: Cookie``."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(view_func, "login_required", True):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -56,6 +56,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views import View
 
+from sms.accounts.middleware import sessionless
 from sms.net import client_ip
 
 from . import throttle
@@ -123,8 +124,7 @@ class LookupView(View):
             raise TypeError(f"{cls.__name__} must set kind, form_class and identifier_field")
         view = super().as_view(**initkwargs)
         view.csrf_exempt = True  # nothing here acts on a session, so there is nothing to forge
-        view.login_required = False  # LoginRequiredMiddleware: public by design
-        return view
+        return sessionless(view)  # public by design; the account middleware leaves the session alone
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = super().dispatch(request, *args, **kwargs)
@@ -143,18 +143,7 @@ class LookupView(View):
         if origin and origin in portal_origins():
             response["Access-Control-Allow-Origin"] = origin
         patch_vary_headers(response, ("Origin", "Accept"))
-        self._forget_session(request)
         return response
-
-    @staticmethod
-    def _forget_session(request: HttpRequest) -> None:
-        """Undo what middleware did to the session on the way in (the idle-timeout check reads
-        it on every request): a lookup answers the same to everybody, so its response must
-        carry neither a session cookie nor ``Vary: Cookie``."""
-        session = request.__dict__.get("session")
-        if session is not None and hasattr(session, "accessed"):
-            session.accessed = False
-            session.modified = False
 
     def options(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         """CORS preflight: allowed only for the portal's origins (the headers are added in finish)."""

@@ -1,10 +1,11 @@
-from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from sms.accounts.middleware import sessionless
 
-@login_not_required
+
+@sessionless
 @never_cache
 def health(request):
     """For the load balancer: the process answers and the database is reachable."""
