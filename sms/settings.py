@@ -257,6 +257,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work for `celery -A sms beat` in a deployment (without Redis: run the command by cron).
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-files": {"task": "files.purge_expired", "schedule": 3600.0},
+}
+# Days a job's output file is kept for download.
+SMS_JOB_OUTPUT_DAYS = int(env("JOB_OUTPUT_DAYS", "30") or 30)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

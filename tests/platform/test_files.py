@@ -145,3 +145,37 @@ def test_store_upload_keeps_the_file_under_the_actors_unit(world):
     assert row.read_bytes() == PDF
     with pytest.raises(ValidationError):
         store_upload(Actor(teacher.user, teacher), upload("Giáo án.pdf", PNG), purpose="evidence")
+
+
+@pytest.mark.django_db
+def test_expired_files_are_purged_from_disk_and_database(world, settings, tmp_path):
+    from django.core.management import call_command
+
+    from sms.files.models import StoredFile
+
+    settings.MEDIA_ROOT = tmp_path
+    old = StoredFile.store(
+        unit=world.a.school,
+        uploaded_by=None,
+        content=b"slips",
+        name="phieu.pdf",
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    kept = StoredFile.store(
+        unit=world.a.school,
+        uploaded_by=None,
+        content=b"keep",
+        name="giu.pdf",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    forever = StoredFile.store(unit=world.a.school, uploaded_by=None, content=b"x", name="mai.pdf")
+    old_path = tmp_path / old.file.name
+    assert old_path.exists()
+
+    out = io.StringIO()
+    call_command("purge_expired_files", stdout=out)
+    assert "Đã xoá 1 tệp" in out.getvalue()
+
+    assert not old_path.exists()
+    assert set(StoredFile.objects.values_list("pk", flat=True)) == {kept.pk, forever.pk}
+    assert (tmp_path / kept.file.name).exists()
