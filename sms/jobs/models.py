@@ -24,7 +24,9 @@ ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
 
 
 def _own(actor) -> Q:
-    return Q(created_by=actor.user)
+    # Queued in this very membership: a role that has ended takes its jobs with it, and a
+    # principal who also teaches does not see the principal's exports while acting as teacher.
+    return Q(membership=actor.membership)
 
 
 class Job(models.Model):
@@ -95,6 +97,12 @@ class Job(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status == JobStatus.SUCCEEDED
+
+    @property
+    def output_ready(self) -> bool:
+        """An output file that can still be downloaded (it expires; see SMS_JOB_OUTPUT_DAYS)."""
+        output = self.output if self.output_id else None
+        return output is not None and (output.expires_at is None or output.expires_at > timezone.now())
 
     def set_progress(self, percent: int, message: str | None = None) -> None:
         """Report progress (0–100) of a running job; saved at once so followers see it."""

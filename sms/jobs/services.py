@@ -15,15 +15,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sms.accounts.actors import actor_for_membership_id
+from sms.audit.history import acting_as
 
 from .models import Job, JobStatus
 from .registry import JobError, JobOutput, get_kind
 
 logger = logging.getLogger(__name__)
 
+INTERRUPTED = "Tác vụ bị gián đoạn (quá thời gian chờ hoặc máy chạy tác vụ dừng). Vui lòng tạo lại tác vụ."
 GENERIC_ERROR = "Tác vụ gặp lỗi ngoài dự kiến. Vui lòng thử lại sau hoặc báo quản trị hệ thống."
 MEMBERSHIP_ENDED = "Vai trò dùng để tạo tác vụ này đã hết hiệu lực, nên tác vụ không được thực hiện."
 UNKNOWN_KIND = "Loại tác vụ “{kind}” không tồn tại."
@@ -52,8 +55,9 @@ def check_params(params: dict) -> dict:
         raise ValidationError({"params": "Tham số không hợp lệ."}) from None
 
 
-def enqueue(actor, kind: str, **params) -> Job:
-    """Create the job for ``actor`` and queue it on commit."""
+def enqueue(actor, kind: str, /, **params) -> Job:
+    """Create the job for ``actor`` and queue it on commit (``actor`` and ``kind`` are
+    positional-only, so a job may have parameters of those names)."""
     from .tasks import run_job_task
 
     job_kind = get_kind(kind)
@@ -129,7 +133,10 @@ def run_job(job_id: int) -> Job | None:
         _fail(job, "Vai trò dùng để tạo tác vụ này không còn được chạy loại tác vụ này.")
         return job
     try:
-        output = job_kind.fn(job, actor, **job.params)
+        # Rows the job saves get the actor in their history (there is no request here).
+        # A job that writes does so through services, each one transaction.
+        with acting_as(actor):
+            output = job_kind.fn(job, actor, **job.params)
         stored = store_output(job, output) if output is not None else None
     except JobError as exc:
         _fail(job, str(exc) or GENERIC_ERROR)
@@ -144,3 +151,16 @@ def run_job(job_id: int) -> Job | None:
 
         record(EventKind.EXPORT, actor=actor, obj=job, detail=f"{job.title}: {stored.name}")
     return job
+
+
+def fail_stale_jobs(now=None) -> int:
+    """Mark jobs that can no longer finish as failed: queued longer than
+    ``SMS_JOB_QUEUE_TIMEOUT`` (the task was lost) or running longer than the worker's hard
+    time limit (the worker died or killed it). Run periodically (Celery beat)."""
+    now = now or timezone.now()
+    queued_before = now - timedelta(seconds=settings.SMS_JOB_QUEUE_TIMEOUT)
+    running_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return Job.objects.filter(
+        Q(status=JobStatus.QUEUED, created_at__lt=queued_before)
+        | Q(status=JobStatus.RUNNING, started_at__lt=running_before)
+    ).update(status=JobStatus.FAILED, finished_at=now, error=INTERRUPTED, message="Tác vụ không thành công.")

@@ -10,3 +10,10 @@ def run_job_task(job_id: int) -> None:
     from .services import run_job
 
     run_job(job_id)
+
+
+@shared_task(name="sms.jobs.fail_stale")
+def fail_stale_jobs_task() -> int:
+    from .services import fail_stale_jobs
+
+    return fail_stale_jobs()

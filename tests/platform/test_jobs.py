@@ -325,3 +325,101 @@ def test_a_real_worker_runs_the_job_from_redis(transactional_db, redis_celery):
             time.sleep(0.2)
     assert job.status == JobStatus.SUCCEEDED, (job.status, job.error)
     assert [r[4] for r in class_rows(job.output.read_bytes())] == [world.a.klass.name]
+
+
+# --- history, roles, stale jobs ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def writing_kind():
+    @register_job("test.rename_class", title="Tác vụ thử đổi tên lớp")
+    def rename(job, actor, class_id, name, kind=None):
+        from sms.accounts.scoping import get_visible_or_404
+
+        klass = get_visible_or_404(actor, SchoolClass, class_id, "change")
+        klass.name = name
+        klass.save()
+        return None
+
+    yield
+    registry._REGISTRY.pop("test.rename_class")
+
+
+@pytest.mark.django_db
+def test_rows_a_job_saves_carry_the_actor_in_their_history(world, django_capture_on_commit_callbacks):
+    """No request in a worker: the history still says who, in which role."""
+    from sms.org.models import Unit
+
+    principal = world.a.m(Role.PRINCIPAL)
+
+    @register_job("test.rename_school", title="Tác vụ thử đổi tên trường")
+    def rename_school(job, actor, name):
+        unit = Unit.objects.get(pk=actor.unit_id)
+        unit.name = name
+        unit.save()
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = enqueue(actor(principal), "test.rename_school", name="Trường THCS An Bình mới")
+    finally:
+        registry._REGISTRY.pop("test.rename_school")
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    latest = world.a.school.history.order_by("-history_id").first()
+    assert latest.name == "Trường THCS An Bình mới"
+    assert latest.history_user_id == principal.user_id
+    assert latest.history_membership_id == principal.pk
+
+
+@pytest.mark.django_db
+def test_params_may_be_named_kind_or_actor(world, writing_kind, django_capture_on_commit_callbacks):
+    client = api_client(world.a.m(Role.PRINCIPAL))
+    payload = {"kind": "test.rename_class", "params": {"class_id": world.a.klass.pk, "name": "6A9", "kind": "x"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/jobs/", payload, format="json")
+    assert response.status_code == 201, response.content
+    world.a.klass.refresh_from_db()
+    assert world.a.klass.name == "6A9"
+
+
+@pytest.mark.django_db
+def test_a_job_belongs_to_the_role_it_was_queued_in(world, django_capture_on_commit_callbacks):
+    """A principal who also teaches does not see the principal's exports while acting as a
+    teacher, nor after the principal role ends."""
+    from sms.accounts.models import Membership
+
+    principal = world.a.m(Role.PRINCIPAL)
+    as_teacher = Membership.objects.create(user=principal.user, unit=world.a.school, role=Role.TEACHER)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = enqueue(actor(principal), EXPORT)
+    url = reverse("jobs:job-detail", kwargs={"pk": job.pk})
+    assert web_client(principal).get(url).status_code == 200
+    assert web_client(as_teacher).get(url).status_code == 404
+    assert api_client(as_teacher).get(f"/api/jobs/{job.pk}/download/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_lost_and_dead_jobs_are_marked_failed(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sms.jobs.services import INTERRUPTED, fail_stale_jobs
+
+    teacher = world.a.m(Role.TEACHER)
+    now = timezone.now()
+    common = {"unit": world.a.school, "membership": teacher, "created_by": teacher.user, "kind": EXPORT}
+    lost = Job.objects.create(**common, created_at=now - timedelta(seconds=settings.SMS_JOB_QUEUE_TIMEOUT + 5))
+    waiting = Job.objects.create(**common, created_at=now - timedelta(minutes=5))
+    dead = Job.objects.create(
+        **common, status=JobStatus.RUNNING, started_at=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
+    )
+    working = Job.objects.create(**common, status=JobStatus.RUNNING, started_at=now - timedelta(minutes=1))
+
+    assert fail_stale_jobs(now) == 2
+
+    status = dict(Job.objects.values_list("pk", "status"))
+    assert status[lost.pk] == status[dead.pk] == JobStatus.FAILED
+    assert status[waiting.pk] == JobStatus.QUEUED and status[working.pk] == JobStatus.RUNNING
+    lost.refresh_from_db()
+    assert lost.error == INTERRUPTED
