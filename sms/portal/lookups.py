@@ -188,15 +188,15 @@ class LookupView(View):
         identifier = self.normalise(cleaned.get(self.identifier_field))
         cleaned[self.identifier_field] = identifier
 
-        verdict = throttle.identifier_blocked(self.kind, identifier)
+        verdict = throttle.reserve_attempt(self.kind, identifier)
         if not verdict.allowed:
             self.log(identifier, ip=ip, found=False, throttled=True)
             return self.throttled(request, verdict.retry_after, as_json)
 
         result = self.lookup(cleaned)
         found = result is not None
-        if not found:
-            throttle.record_miss(self.kind, identifier)
+        if found:
+            throttle.release_attempt(self.kind, identifier)
         self.log(identifier, ip=ip, found=found, throttled=False, unit_id=self.log_unit_id(cleaned, result))
         if found:
             return self.hit(request, result, as_json)

@@ -7,8 +7,15 @@ expires shortly after the window ends, so nothing needs cleaning up.
 
 Per IP, every lookup counts: ``PORTAL_RATE_PER_IP`` a minute. Per identifier (a learner code,
 a candidate number), only misses count: ``PORTAL_MISSES_PER_IDENTIFIER`` an hour, from any IP.
-A correct lookup never counts, so guessing somebody's date of birth cannot lock out the
-real candidate, while guessing one candidate's secret from many addresses is still capped.
+A correct lookup never counts, so a candidate who looks their result up again and again is
+never throttled for it, while guessing one candidate's secret from many addresses is capped.
+The cap is per identifier, so misses by somebody else do block that identifier until the
+hour ends: the price of capping guesses from many addresses.
+
+An attempt reserves its place before the lookup runs (``reserve_attempt``) and gives it back
+when the lookup finds the record (``release_attempt``), so a burst of simultaneous guesses
+cannot all pass the check before any of them is counted. IPv6 clients are counted per /64
+network, the block one subscriber gets.
 
 Identifiers never reach the cache in clear: the key carries an HMAC of (kind, identifier)
 with the project's secret key.
@@ -16,6 +23,8 @@ with the project's secret key.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -74,25 +83,48 @@ def _read(key: str) -> int:
     return int(cache.get(key) or 0)
 
 
+def ip_bucket(ip: str) -> str:
+    """The unit an IP is counted in: the address itself for IPv4, its /64 for IPv6."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def hit_ip(ip: str, *, now: float | None = None) -> Verdict:
     """Count one lookup from ``ip``; refused once the minute's budget is spent."""
     number, retry_after = _window(IP_WINDOW, now)
-    count = _count(f"{_PREFIX}:ip:{ip}:{number}", IP_WINDOW)
+    count = _count(f"{_PREFIX}:ip:{ip_bucket(ip)}:{number}", IP_WINDOW)
     if count > settings.PORTAL_RATE_PER_IP:
         return Verdict(False, retry_after)
     return Verdict(True, 0)
 
 
-def identifier_blocked(kind: str, identifier: str, *, now: float | None = None) -> Verdict:
-    """Whether ``identifier`` has used up its misses this hour (checked before the lookup)."""
+def _identifier_counter(kind: str, identifier: str, now: float | None) -> tuple[str, int]:
     number, retry_after = _window(IDENTIFIER_WINDOW, now)
-    misses = _read(f"{_PREFIX}:id:{identifier_key(kind, identifier)}:{number}")
-    if misses >= settings.PORTAL_MISSES_PER_IDENTIFIER:
+    return f"{_PREFIX}:id:{identifier_key(kind, identifier)}:{number}", retry_after
+
+
+def reserve_attempt(kind: str, identifier: str, *, now: float | None = None) -> Verdict:
+    """Take one of ``identifier``'s misses for this hour before the lookup runs; refused when
+    none is left. Give it back with ``release_attempt`` if the lookup finds the record."""
+    key, retry_after = _identifier_counter(kind, identifier, now)
+    if _count(key, IDENTIFIER_WINDOW) > settings.PORTAL_MISSES_PER_IDENTIFIER:
         return Verdict(False, retry_after)
     return Verdict(True, 0)
 
 
-def record_miss(kind: str, identifier: str, *, now: float | None = None) -> int:
-    """Count one miss against ``identifier`` (after a lookup that found nothing)."""
-    number, _ = _window(IDENTIFIER_WINDOW, now)
-    return _count(f"{_PREFIX}:id:{identifier_key(kind, identifier)}:{number}", IDENTIFIER_WINDOW)
+def release_attempt(kind: str, identifier: str, *, now: float | None = None) -> None:
+    """The lookup found the record: a hit does not count against the identifier."""
+    key, _ = _identifier_counter(kind, identifier, now)
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
+        cache.decr(key)
+
+
+def misses(kind: str, identifier: str, *, now: float | None = None) -> int:
+    """Misses counted against ``identifier`` this hour (for tests and the log page)."""
+    key, _ = _identifier_counter(kind, identifier, now)
+    return _read(key)

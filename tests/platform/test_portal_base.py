@@ -282,6 +282,34 @@ def test_misses_block_an_identifier_from_any_address(settings, school):
     assert guess("C2B", "000", 4).status_code == 200
 
 
+def test_guesses_in_flight_at_once_cannot_overrun_the_cap(settings):
+    """Each attempt takes its place before the lookup runs: with 15 guesses in flight at
+    the same moment only the cap passes, and a hit gives its place back."""
+    from sms.portal import throttle
+
+    settings.PORTAL_MISSES_PER_IDENTIFIER = 10
+    verdicts = [throttle.reserve_attempt("test-unit", "C2A").allowed for _ in range(15)]
+    assert verdicts.count(True) == 10
+    cache.clear()
+    for _ in range(10):
+        assert throttle.reserve_attempt("test-unit", "C2A").allowed
+    throttle.release_attempt("test-unit", "C2A")  # one of them was a hit
+    assert throttle.misses("test-unit", "C2A") == 9
+    assert throttle.reserve_attempt("test-unit", "C2A").allowed
+    assert not throttle.reserve_attempt("test-unit", "C2A").allowed
+
+
+@pytest.mark.django_db
+def test_ipv6_clients_are_counted_per_64_network(settings, school):
+    settings.PORTAL_RATE_PER_IP = 2
+    client = Client()
+    assert post(client, {"code": school.code, "phone": PHONE}, ip="2001:db8:1:2::1").status_code == 200
+    assert post(client, {"code": school.code, "phone": PHONE}, ip="2001:db8:1:2::ffff").status_code == 200
+    # a fresh address in the same /64 is the same subscriber
+    assert post(client, {"code": school.code, "phone": PHONE}, ip="2001:db8:1:2:abcd::9").status_code == 429
+    assert post(client, {"code": school.code, "phone": PHONE}, ip="2001:db8:1:3::1").status_code == 200
+
+
 # --- embedding and CORS -----------------------------------------------------------------------
 
 
