@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "sms.http.PrivateResponsesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -257,9 +258,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic work for `celery -A sms beat` in a deployment (without Redis: run the command by cron).
+# A job running longer than this is killed; a job queued longer than SMS_JOB_QUEUE_TIMEOUT
+# was lost. Either is marked failed by the periodic sweep.
+CELERY_TASK_TIME_LIMIT = int(env("JOB_TIME_LIMIT", "3600") or 3600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+SMS_JOB_QUEUE_TIMEOUT = int(env("JOB_QUEUE_TIMEOUT", str(6 * 3600)) or 21600)
+# Periodic work for `celery -A sms beat` in a deployment (without Redis: run the commands by cron).
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-files": {"task": "files.purge_expired", "schedule": 3600.0},
+    "fail-stale-jobs": {"task": "sms.jobs.fail_stale", "schedule": 600.0},
 }
 # Days a job's output file is kept for download.
 SMS_JOB_OUTPUT_DAYS = int(env("JOB_OUTPUT_DAYS", "30") or 30)
