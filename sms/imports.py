@@ -12,12 +12,15 @@ rows are written) and gets the pages::
     path("nhap/mau.xlsx", ImportTemplateView.as_view(importer_class=StudentImporter, model=Student), ...)
 
 The guarantees: the preview writes nothing and lists every bad row with its Excel row
-number and column; the confirm checks the whole file again and writes it in ONE
-transaction only when no row is bad (a bad row never corrupts what is already stored); the
-importer upserts on natural keys, so confirming the same file twice changes nothing. The
-uploaded sheet is kept as a private :class:`~sms.files.models.StoredFile` (purpose
-``"import"``) between preview and confirm; the confirm form carries only its id, which is
-fetched back through the door.
+number and column; the confirm checks the whole file again and writes it, and whatever the
+importer keeps alongside (``finish``: the login slips), in ONE transaction only when no row
+is bad (a bad row never corrupts what is already stored). A write that fails anyway (a row
+changed by somebody else in between) rolls everything back and shows the preview again with
+"Chưa lưu gì", never an error page. The importer upserts on natural keys, so confirming the
+same file twice changes nothing. The uploaded sheet is kept as a private
+:class:`~sms.files.models.StoredFile` (purpose ``"import"``) for 24 hours between preview
+and confirm; the confirm form carries only its id, which is fetched back through the door,
+and only the uploader's own, unexpired sheet.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.shortcuts import render
 from django.utils import timezone
 from django.views import generic
@@ -186,7 +189,8 @@ class Importer:
         raise NotImplementedError
 
     def finish(self, result: Any, preview: Preview) -> dict[str, Any]:
-        """After the transaction committed: extra context for the result page."""
+        """Inside the same transaction, after ``apply``: keep what goes with the rows (a
+        failure here rolls the rows back too) and give extra context for the result page."""
         return {}
 
 
@@ -229,7 +233,9 @@ class ImportFlowView(ActorMixin, generic.TemplateView):
         """The uploaded sheet, through the door, and only the uploader's own."""
         from sms.files.models import StoredFile
 
-        files = visible_to(self.actor, StoredFile).filter(purpose="import", uploaded_by=self.actor.user)
+        files = visible_to(self.actor, StoredFile).filter(
+            purpose="import", uploaded_by=self.actor.user, expires_at__gt=timezone.now()
+        )
         return get_visible_or_404(self.actor, files, pk)
 
     def post(self, request, *args, **kwargs):
@@ -257,15 +263,45 @@ class ImportFlowView(ActorMixin, generic.TemplateView):
         return self.render_page(self.preview_template_name, preview=preview, upload=stored)
 
     def confirm(self, stored):
+        """Check again and write, in one transaction; on any refusal nothing is kept."""
         importer = self.get_importer()
-        preview = importer.preview(stored.read_bytes())
-        if not preview.ok:
-            messages.error(self.request, "Chưa lưu gì: tệp còn dòng lỗi. Hãy sửa tệp rồi tải lên lại.")
-            return self.render_page(self.preview_template_name, status=400, preview=preview, upload=stored)
-        with transaction.atomic():
-            result = importer.apply(preview)
-        extra = importer.finish(result, preview)
+        data = stored.read_bytes()
+        try:
+            with transaction.atomic():
+                preview = importer.preview(data)
+                if not preview.ok:
+                    raise _Refused(preview)
+                result = importer.apply(preview)
+                extra = importer.finish(result, preview)
+        except _Refused as refusal:
+            return self.refuse(stored, "tệp còn dòng lỗi. Hãy sửa tệp rồi tải lên lại.", refusal.preview)
+        except ValidationError as error:
+            return self.refuse(stored, " ".join(error.messages) or "dữ liệu không hợp lệ.")
+        except IntegrityError:
+            return self.refuse(
+                stored,
+                "dữ liệu vừa bị người khác thay đổi trong lúc lưu (ví dụ một tên đăng nhập, số định danh "
+                "hoặc hộp thư vừa được dùng). Hãy xem lại kết quả kiểm tra dưới đây rồi xác nhận lại.",
+            )
+        except OSError:
+            return self.refuse(stored, "không ghi được tệp kèm theo. Hãy thử lại sau ít phút.")
         return self.render_page(self.result_template_name, preview=preview, result=result, **extra)
+
+    def refuse(self, stored, reason: str, preview: Preview | None = None):
+        """Nothing was kept: say so, and show the file checked against what is stored now."""
+        message = f"Chưa lưu gì: {reason}"
+        messages.error(self.request, message)
+        if preview is None:
+            preview = self.get_importer().preview(stored.read_bytes())
+        return self.render_page(self.preview_template_name, status=400, preview=preview, upload=stored)
+
+
+class _Refused(Exception):
+    """The re-check inside the confirm's transaction found a bad row: roll back, write nothing."""
+
+    def __init__(self, preview: Preview):
+        super().__init__("the file has bad rows")
+        self.preview = preview
 
 
 class ImportTemplateView(ActorMixin, generic.View):

@@ -11,7 +11,11 @@ Matching (upsert on natural keys, so the same file twice changes nothing):
    under a username generated the same way — so a re-run finds them again.
 
 An existing person gets the role added, never a second account, and their details are not
-overwritten (they may belong to another school too). New people get a generated username
+overwritten. Only a person the admin fully administers is matched: every role they hold or
+held is at a unit in the admin's reach (``units_for``), or they hold none, and they are not
+an operator. A personal ID or username of anybody else is an error that names neither the
+person, their username nor their unit ("đề nghị Sở GD&ĐT xử lý"), so an import can neither
+attach nor reveal a person of another school. New people get a generated username
 when none is given (given name + initials + "." + unit code, all without diacritics,
 unique) and a temporary password printed only on the login slips.
 
@@ -22,7 +26,8 @@ Why not a django-import-export ``ModelResource``: one row here writes two models
 a membership) plus a one-time password, and every row is checked against the actor's grant
 rules and subtree; import-export's dry run would perform those writes (and password hashing)
 and roll them back. The preview here writes nothing; the confirm re-checks and writes in one
-transaction, and re-reads the written memberships through the door before committing.
+transaction, together with the login slips file, and re-reads the written memberships
+through the door before committing.
 """
 
 from __future__ import annotations
@@ -77,6 +82,10 @@ PUBLIC_MAIL_DOMAINS = frozenset(
         "gmx.com",
     }
 )
+
+NAME_MAX = User._meta.get_field("full_name").max_length
+EMAIL_MAX = User._meta.get_field("email").max_length
+OUTSIDE_REACH = "ngoài phạm vi bạn quản lý; đề nghị Sở GD&ĐT xử lý."
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,149}$")
 PHONE_RE = re.compile(r"^\+?[0-9 .\-]{8,20}$")
@@ -174,6 +183,14 @@ class AccountImporter(Importer):
             if names
             else {}
         )
+        # People outside the admin's reach are never matched, and nothing about them is shown.
+        self._outside_users = self.outside_reach()
+        found = {u.pk for u in (*by_pid.values(), *by_username.values())}
+        outside = set(self._outside_users.filter(pk__in=found).values_list("pk", flat=True)) if found else set()
+        self._outside_pids = {k for k, u in by_pid.items() if u.pk in outside}
+        self._outside_usernames = {k for k, u in by_username.items() if u.pk in outside}
+        by_pid = {k: u for k, u in by_pid.items() if u.pk not in outside}
+        by_username = {k: u for k, u in by_username.items() if u.pk not in outside}
         seen: dict[tuple, int] = {}
         self._new_people: dict[int, str] = {}  # row number → name key, for rows creating a person
         self._pending: dict[int, dict] = {}  # row number → the data of the person that row creates
@@ -181,6 +198,13 @@ class AccountImporter(Importer):
         matched_ids: set[int] = set()
         for row in rows:
             self.check_row(row, units, by_pid, by_username, seen, taken_usernames, matched_ids)
+
+    def outside_reach(self):
+        """People the actor does not fully administer: operators, and anybody who holds or held
+        a role at a unit outside ``units_for(actor, Membership, "add")``."""
+        reach = units_for(self.actor, Membership, "add")
+        elsewhere = Membership.objects.exclude(unit__in=reach).values("user_id")
+        return User.objects.filter(Q(is_staff=True) | Q(is_superuser=True) | Q(pk__in=elsewhere))
 
     def check_row(self, row, units, by_pid, by_username, seen, taken_usernames, matched_ids) -> None:
         values = row.values
@@ -194,6 +218,8 @@ class AccountImporter(Importer):
 
         if not name:
             row.error(NAME, "chưa có họ và tên.")
+        elif len(name) > NAME_MAX:
+            row.error(NAME, f"họ và tên dài quá {NAME_MAX} ký tự (hiện có {len(name)}).")
         unit = None
         if not code:
             row.error(UNIT, "chưa có mã đơn vị.")
@@ -222,6 +248,9 @@ class AccountImporter(Importer):
                 "chỉ dùng chữ không dấu, chữ số, dấu chấm, gạch dưới hoặc gạch ngang (3–150 ký tự).",
             )
             username = ""
+        if len(email) > EMAIL_MAX:
+            row.error(EMAIL, f"địa chỉ thư dài quá {EMAIL_MAX} ký tự.")
+            email = ""
         if email:
             try:
                 validate_email(email)
@@ -234,6 +263,13 @@ class AccountImporter(Importer):
                     email = ""
         if phone and not PHONE_RE.match(phone):
             row.error(PHONE, f"“{phone}” không phải số điện thoại hợp lệ.")
+        # Somebody outside the admin's reach: one neutral answer, naming nobody.
+        if pid in self._outside_pids:
+            row.error(PERSONAL_ID, f"số định danh này đã được dùng cho một tài khoản {OUTSIDE_REACH}")
+            pid = ""
+        if username in self._outside_usernames:
+            row.error(USERNAME, f"tên đăng nhập này đã được dùng cho một tài khoản {OUTSIDE_REACH}")
+            username = ""
 
         # Repeats inside the file: the same personal ID or username again is the same person
         # taking a second role (a principal who also teaches), when the name agrees.
@@ -256,6 +292,13 @@ class AccountImporter(Importer):
             elif linked != first and not (same_existing and existing.email == email):
                 row.error(EMAIL, f"trùng với dòng {first}.")
         if linked is not None:
+            first_pid = self._pending[linked]["personal_id"]
+            if pid and pid != first_pid:
+                row.error(
+                    PERSONAL_ID,
+                    f"cùng người ở dòng {linked} (cùng tên đăng nhập, họ tên) nhưng khác số định danh; "
+                    "mỗi người chỉ có một số định danh.",
+                )
             if row.errors:
                 return
             key = ("pending", linked, unit.pk, role)
@@ -265,6 +308,8 @@ class AccountImporter(Importer):
             seen[key] = row.number
             row.status = Status.NEW
             row.notes.append(f"Cùng người ở dòng {linked}: thêm vai trò, dùng chung tài khoản.")
+            if username and username != self._pending[linked]["username"]:
+                row.notes.append(f"Dùng tên đăng nhập “{self._pending[linked]['username']}” như dòng {linked}.")
             row.data = {**self._pending[linked], "unit": unit, "role": role, "same_as": linked}
             return
 
@@ -292,6 +337,7 @@ class AccountImporter(Importer):
             for candidate in (
                 User.objects.filter(memberships__unit=unit, username__startswith=base)
                 .exclude(pk__in=matched_ids)
+                .exclude(pk__in=self._outside_users.values("pk"))
                 .distinct()
                 .order_by("pk")
             ):
@@ -319,6 +365,9 @@ class AccountImporter(Importer):
                 return
             username = username or self.unique_username(username_base(name, unit), taken_usernames)
             taken_usernames.add(username)
+            self.check_model(row, username=username, full_name=name, email=email, personal_id=pid, phone=phone)
+            if row.errors:
+                return
             row.status = Status.NEW
         else:
             username = user.username
@@ -327,7 +376,12 @@ class AccountImporter(Importer):
                 row.error(None, f"trùng với dòng {seen[key]}.")
                 return
             seen[key] = row.number
-            if Membership.objects.active().filter(user=user, unit=unit, role=role).exists():
+            # The membership's own state decides, exactly as ``grant_membership`` would: a role
+            # held now (and not ended) is left as it is, with no write and no history row.
+            held = Membership.objects.filter(user=user, unit=unit, role=role, is_active=True).filter(
+                Q(ends_on__isnull=True) | Q(ends_on__gte=timezone.localdate())
+            )
+            if held.exists():
                 row.status = Status.UNCHANGED
             else:
                 row.status = Status.UPDATED
@@ -346,6 +400,20 @@ class AccountImporter(Importer):
             self._new_people[row.number] = search_key(name)
             self._pending[row.number] = row.data
             seen[("pending", row.number, unit.pk, role)] = row.number
+
+    @staticmethod
+    def check_model(row, **fields) -> None:
+        """Every field limit of the user model (lengths, validators) in the preview, so the
+        confirm never meets one for the first time while writing. Uniqueness (personal ID,
+        username, e-mail) is checked above, against the whole province; a race lost between
+        preview and confirm is caught by the confirm's transaction ("Chưa lưu gì")."""
+        columns = {"username": USERNAME, "full_name": NAME, "email": EMAIL, "personal_id": PERSONAL_ID, "phone": PHONE}
+        try:
+            User(**fields).full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    row.error(columns.get(name), message[:1].lower() + message[1:])
 
     @staticmethod
     def unique_username(base: str, taken: set[str]) -> str:
@@ -410,7 +478,9 @@ class AccountImporter(Importer):
         return result
 
     def finish(self, result: ImportResult, preview: Preview) -> dict:
-        """Print the new accounts' slips into a private file of the admin, kept 24 hours."""
+        """Print the new accounts' slips into a private file of the admin, kept 24 hours and
+        readable by that admin alone. Runs inside the confirm's transaction: if the slips
+        cannot be stored, no account is created either."""
         if not result.slips:
             return {}
         from sms.files.models import StoredFile

@@ -131,11 +131,12 @@ def units_for(actor: Actor | None, model: type[models.Model], action: Action = "
     """The units under which ``actor`` may ``action`` rows of ``model``.
 
     Serializer and form fields that pick a row's owning unit take their choices from here,
-    so nobody can create a row in, or move a row into, a unit outside their reach.
+    so nobody can create a row in, or move a row into, a unit outside their reach. Closed
+    (abolished) units are left out: nobody creates rows under a unit that no longer exists.
     """
     from sms.org.models import Unit
 
-    qs = Unit.objects.all()
+    qs = Unit.objects.filter(is_active=True)
     if actor is None or getattr(actor, "membership", None) is None:
         return qs.none()
     scope = scope_of(model)

@@ -34,6 +34,8 @@ def grant_membership(actor: Actor, *, user: User, unit, role: str, starts_on=Non
         defaults={"granted_by": actor.user, "starts_on": starts_on or timezone.localdate(), "ends_on": ends_on},
     )
     if not created:
+        if membership.is_active and membership.ends_on == ends_on and not starts_on:
+            return membership  # already held as asked: nothing to write, no history row
         membership.is_active = True
         membership.ends_on = ends_on
         membership.granted_by = actor.user
@@ -59,16 +61,33 @@ def end_membership(actor: Actor, membership: Membership) -> Membership:
 
 def check_can_reset(actor: Actor, membership: Membership) -> None:
     """Raise unless ``actor`` may reset the password of ``membership``'s person (Circular
-    53/2012, Art. 16.4): the grant rules for that membership, never one's own account here,
-    and never a person who holds a role above the actor's anywhere."""
+    53/2012, Art. 16.4).
+
+    A reset takes over the whole account, every role in it, so the actor must administer
+    the whole person, not only the role addressed: the membership itself must be one the
+    actor may change through the door and grant; the person may not be an operator
+    (``is_staff``/``is_superuser``), may not hold an active role at any unit outside the
+    actor's reach (a Sở staff member teaching in the school, another school's principal, a
+    teacher who moved on), and may not hold an active role above the actor's rank. One's own
+    account is changed on the password change page, never here.
+    """
     from .roles import ROLE_RANK
+    from .scoping import visible_to
 
     if membership.user_id == actor.user.pk:
         raise ValidationError("Hãy dùng trang “Đổi mật khẩu” cho tài khoản của chính bạn.")
+    if not visible_to(actor, Membership, "change").filter(pk=membership.pk).exists():
+        raise PermissionDenied("Không tìm thấy tài khoản này trong phạm vi bạn quản lý.")
     check_can_grant(actor, membership.unit, membership.role)
-    roles = Membership.objects.active().filter(user_id=membership.user_id).values_list("role", flat=True)
-    if any(ROLE_RANK[role] > ROLE_RANK[actor.role] for role in roles):
-        raise PermissionDenied("Người này giữ vai trò cao hơn vai trò của bạn; bạn không thể đặt lại mật khẩu.")
+    refused = "Người này còn giữ vai trò ngoài phạm vi hoặc cao hơn vai trò của bạn; đề nghị cấp trên đặt lại mật khẩu."
+    user = membership.user
+    if user.is_superuser or user.is_staff:
+        raise PermissionDenied("Đây là tài khoản vận hành hệ thống; bạn không thể đặt lại mật khẩu.")
+    active = Membership.objects.active().filter(user_id=membership.user_id)
+    if active.exclude(unit__in=units_for(actor, Membership, "add")).exists():
+        raise PermissionDenied(refused)
+    if any(ROLE_RANK[role] > ROLE_RANK[actor.role] for role in active.values_list("role", flat=True)):
+        raise PermissionDenied(refused)
 
 
 @transaction.atomic

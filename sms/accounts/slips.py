@@ -1,7 +1,10 @@
 """Login slips: cut-out slips on A4 with a person's username and temporary password.
 
 The temporary password exists in clear only in memory and on the slip; the database keeps
-its hash. Several slips fit on one page, each kept whole and separated by a cut line.
+its hash. A reset's slip goes straight back to the admin's browser and is not kept; a bulk
+import's slips are one PDF kept as a private ``StoredFile`` for 24 hours (then purged),
+readable only by the admin who ran the import — no other admin, Phòng or Sở included.
+Several slips fit on one page, each kept whole and separated by a cut line.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from sms.accounts.roles import ADMIN_ROLES, Role
+from sms.accounts.roles import ADMIN_ROLES, LEARNER_ROLES, STAFF_ROLES, Role
 from sms.accounts.scoping import Scope
 
 from .storage import safe_name, unit_path
@@ -30,9 +30,11 @@ def _own(actor) -> Q:
 class StoredFile(models.Model):
     """An uploaded file (an import sheet, evidence) or a job's output, kept under its unit.
 
-    Private files (the default) are seen by the person who uploaded them and by the admins
-    of the unit's subtree; shared ones by every staff member there. Learners see only their
-    own uploads.
+    Private files (the default) are seen by the person who uploaded them and by nobody
+    else, whatever their role: not the unit's admins, not a Phòng or the Sở (login slips
+    carry temporary passwords; a job's output is its creator's). Shared files
+    (``private=False``) are seen by every staff member of the unit's subtree. Learners see
+    only their own uploads.
     """
 
     unit = models.ForeignKey("org.Unit", verbose_name="đơn vị", on_delete=models.PROTECT, related_name="+")
@@ -53,10 +55,10 @@ class StoredFile(models.Model):
         unit="unit",
         readers=frozenset(Role),
         writers=ADMIN_ROLES,
+        # Every role is narrowed, admins included: a private file is its uploader's alone.
         narrow={
-            **{role: _own_or_shared for role in Role if role not in ADMIN_ROLES},
-            Role.STUDENT: _own,
-            Role.PARENT: _own,
+            **{role: _own_or_shared for role in STAFF_ROLES},
+            **{role: _own for role in LEARNER_ROLES},
         },
     )
 

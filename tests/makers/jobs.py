@@ -9,7 +9,9 @@ from sms.jobs.models import Job, JobStatus
 PDF = b"%PDF-1.4\n% test\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-def _stored_file(side, user=None) -> StoredFile:
+def _stored_file(side, user=None, *, private=False) -> StoredFile:
+    # Shared by default: the cross-tenant controls need a file the A side's staff may see
+    # (a private file is its uploader's alone, admins included).
     return StoredFile.store(
         unit=side.school,
         uploaded_by=user or side.m("teacher2").user,
@@ -17,6 +19,7 @@ def _stored_file(side, user=None) -> StoredFile:
         name="Biên bản họp.pdf",
         content_type="application/pdf",
         purpose="test",
+        private=private,
     )
 
 
@@ -30,7 +33,7 @@ def _job(side) -> Job:
         title="Xuất cơ cấu lớp học (xlsx)",
         status=JobStatus.SUCCEEDED,
         progress=100,
-        output=_stored_file(side, membership.user),
+        output=_stored_file(side, membership.user, private=True),
     )
 
 

@@ -163,12 +163,23 @@ def test_wrong_current_password_refused(teacher):
     assert "Mật khẩu hiện tại không đúng" in response.content.decode()
 
 
-def test_no_forced_rotation_for_an_old_password(teacher, settings):
-    teacher.date_joined = teacher.date_joined.replace(year=2015)
-    teacher.save()
+def test_no_forced_rotation_for_an_old_password(world, teacher):
+    """A password set years ago is not a reason to change it (NIST SP 800-63B 5.1.1.2): the
+    login lands on the dashboard. A temporary password, by contrast, is sent to the change page."""
+    from django.utils import timezone
+
+    long_ago = timezone.now().replace(year=2015)
+    type(teacher).objects.filter(pk=teacher.pk).update(date_joined=long_ago, last_login=long_ago)
     client, response = login("teacher.c2a", PASSWORD)
-    assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    page = client.get(reverse("home"))
+    assert page.status_code == 200 and "home.html" in [t.name for t in page.templates]
+    assert client.get(reverse("org:schoolclass-list")).status_code == 200
+
+    other = world.a.m("teacher2").user
+    type(other).objects.filter(pk=other.pk).update(date_joined=long_ago, must_change_password=True)
+    client, _ = login(other.username, PASSWORD)
+    assert client.get(reverse("home"))["Location"].startswith(reverse("password-change"))
 
 
 # --- idle timeout ------------------------------------------------------------------------------------------
