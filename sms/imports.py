@@ -39,6 +39,7 @@ from django.views import generic
 
 from sms.accounts.scoping import get_visible_or_404, visible_to
 from sms.exports import xlsx
+from sms.files.validators import validate_upload
 from sms.text import nfc
 from sms.views import ActorMixin
 
@@ -201,6 +202,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".xlsx"):
             raise ValidationError("Hãy chọn tệp Excel có đuôi .xlsx (tải mẫu ở trên).")
+        validate_upload(upload, allowed=("xlsx",))  # the content too: a real workbook, within the size limit
         return upload
 
 

@@ -13,6 +13,7 @@ from sms.accounts.roles import ADMIN_ROLES, LEARNER_ROLES, STAFF_ROLES, Role
 from sms.accounts.scoping import Scope
 
 from .storage import safe_name, unit_path
+from .validators import megabytes
 
 
 def _stored_file_path(instance: StoredFile, filename: str) -> str:
@@ -47,7 +48,7 @@ class StoredFile(models.Model):
     size = models.PositiveBigIntegerField("dung lượng (byte)", default=0)
     sha256 = models.CharField(max_length=64, blank=True, editable=False)
     purpose = models.CharField("mục đích", max_length=50, blank=True)
-    private = models.BooleanField("chỉ người tải lên và quản trị xem", default=True)
+    private = models.BooleanField("chỉ người tải lên xem", default=True)
     created_at = models.DateTimeField("tải lên lúc", auto_now_add=True)
     expires_at = models.DateTimeField("hết hạn", null=True, blank=True)
 
@@ -99,11 +100,11 @@ class StoredFile(models.Model):
             data = bytes(content)
         else:
             if limit and getattr(content, "size", 0) > limit:
-                raise ValidationError({"file": f"Tệp lớn quá {limit // (1024 * 1024)} MB."})
+                raise ValidationError({"file": f"Tệp lớn quá {megabytes(limit)}."})
             data = b"".join(content.chunks()) if hasattr(content, "chunks") else content.read()
             content_type = content_type or getattr(content, "content_type", "") or ""
         if limit and len(data) > limit:
-            raise ValidationError({"file": f"Tệp lớn quá {limit // (1024 * 1024)} MB."})
+            raise ValidationError({"file": f"Tệp lớn quá {megabytes(limit)}."})
         clean = safe_name(name)
         stored = cls(
             unit=unit,

@@ -282,3 +282,12 @@ def test_one_person_with_two_roles_in_one_file_gets_one_account(world):
     assert slips_text(response.context["slips_file"]).count(person.username) == 1
     again = upload(client, *rows[:2])
     assert [r.status for r in again.context["preview"].rows] == ["unchanged", "unchanged"]
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_and_not_kept(world, principal):
+    fake = io.BytesIO(b"Ho va ten,Ma don vi\nNguyen Van A,C2A\n")
+    fake.name = "tai-khoan.xlsx"
+    response = principal.post(IMPORT, {"file": fake})
+    assert response.status_code in (200, 400)
+    assert "không phải là tệp XLSX hợp lệ" in response.content.decode()
+    assert not StoredFile.objects.filter(purpose="import").exists()
