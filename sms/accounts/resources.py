@@ -201,8 +201,9 @@ class AccountImporter(Importer):
 
     def outside_reach(self):
         """People the actor does not fully administer: operators, and anybody who holds or held
-        a role at a unit outside ``units_for(actor, Membership, "add")``."""
-        reach = units_for(self.actor, Membership, "add")
+        a role at a unit outside ``units_for(actor, Membership, "add")`` (closed units of the
+        admin's subtree count as inside: their staff moved on to the admin's other units)."""
+        reach = units_for(self.actor, Membership, "add", include_closed=True)
         elsewhere = Membership.objects.exclude(unit__in=reach).values("user_id")
         return User.objects.filter(Q(is_staff=True) | Q(is_superuser=True) | Q(pk__in=elsewhere))
 

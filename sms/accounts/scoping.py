@@ -127,16 +127,20 @@ def visible_to(
     return qs.filter(q)
 
 
-def units_for(actor: Actor | None, model: type[models.Model], action: Action = "add") -> QuerySet:
+def units_for(
+    actor: Actor | None, model: type[models.Model], action: Action = "add", *, include_closed: bool = False
+) -> QuerySet:
     """The units under which ``actor`` may ``action`` rows of ``model``.
 
     Serializer and form fields that pick a row's owning unit take their choices from here,
     so nobody can create a row in, or move a row into, a unit outside their reach. Closed
     (abolished) units are left out: nobody creates rows under a unit that no longer exists.
+    ``include_closed`` keeps them, for questions about the past ("did this person only ever
+    work inside my reach?" — a school merged into one of mine still counts as mine).
     """
     from sms.org.models import Unit
 
-    qs = Unit.objects.filter(is_active=True)
+    qs = Unit.objects.all() if include_closed else Unit.objects.filter(is_active=True)
     if actor is None or getattr(actor, "membership", None) is None:
         return qs.none()
     scope = scope_of(model)

@@ -11,41 +11,22 @@ import pytest
 from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from sms.accounts import resources
 from sms.accounts.models import Membership, User
-from sms.accounts.resources import EMAIL, NAME, PERSONAL_ID, PHONE, ROLE, UNIT, USERNAME, AccountImporter
+from sms.accounts.resources import AccountImporter
 from sms.accounts.roles import Role
 from sms.audit.models import AuditEvent
 from sms.files.models import StoredFile
+from tests.platform.test_bulk_accounts import IMPORT, upload
 from tests.world import grant, make_user, web_client
 
-HEADERS = [NAME, USERNAME, EMAIL, PERSONAL_ID, PHONE, UNIT, ROLE]
-IMPORT = "/tai-khoan/nhap/"
 OUTSIDE = "ngoài phạm vi bạn quản lý"
 
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def sheet(*rows) -> io.BytesIO:
-    book = Workbook()
-    ws = book.active
-    ws.append(HEADERS)
-    for row in rows:
-        ws.append(list(row))
-    data = io.BytesIO()
-    book.save(data)
-    data.seek(0)
-    data.name = "tai-khoan.xlsx"
-    return data
-
-
-def upload(client, *rows):
-    return client.post(IMPORT, {"file": sheet(*rows)})
 
 
 def confirm(client, response):
@@ -324,6 +305,33 @@ def test_nobody_imports_into_a_closed_unit(world):
     response = upload(client, ("Lê Văn Hùng", "", "", "", "", "C2A", "Giáo viên"))
     row = response.context["preview"].rows[0]
     assert row.status == "error" and row.errors[0].startswith("Dòng 2, cột “Mã đơn vị”:")
+
+
+def test_staff_of_a_school_closed_in_a_merger_can_be_taken_on_by_a_school_of_the_same_phong(world):
+    """The Phòng merged school A into another of its schools: A's teachers, whose only roles
+    were at A, are still the Phòng's own people, not strangers."""
+    from sms.org.models import Unit
+
+    teacher = world.a.m(Role.TEACHER)
+    teacher.user.personal_id = "001203009999"
+    teacher.user.save()
+    world.a.school.is_active = False
+    world.a.school.save()
+    Membership.objects.filter(unit=world.a.school).update(is_active=False, ends_on=date(2025, 6, 30))
+    merged = Unit.objects.create(
+        kind=world.a.school.kind,
+        school_type=world.a.school.school_type,
+        code="C2AM",
+        name="Trường THCS An Bình Mới",
+        parent=world.phong1,
+    )
+    client = web_client(world.members["phong1_admin"])
+    response = upload(client, (teacher.user.full_name, "", "", "001203009999", "", "C2AM", "Giáo viên"))
+    row = response.context["preview"].rows[0]
+    assert row.status == "updated", row.errors  # the same person, a new role
+    assert confirm(client, response).status_code == 200
+    assert Membership.objects.filter(user=teacher.user, unit=merged, role=Role.TEACHER, is_active=True).exists()
+    assert User.objects.filter(personal_id="001203009999").count() == 1
 
 
 def test_rerun_over_an_existing_role_is_unchanged_and_writes_no_history(world, principal):
