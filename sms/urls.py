@@ -22,6 +22,8 @@ api_patterns = [
     path("audit/", include("sms.audit.api.urls")),
     path("files/", include("sms.files.api.urls")),
     path("jobs/", include("sms.jobs.api.urls")),
+    # the modules' APIs
+    path("teachers/", include("teachers.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

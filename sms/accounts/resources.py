@@ -44,6 +44,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from sms.imports import Column, Importer, Preview, RowResult, Status
+from sms.mail import is_private_mailbox
 from sms.text import nfc, search_key
 
 from .models import Membership, User
@@ -58,30 +59,6 @@ PERSONAL_ID = "Số định danh cá nhân"
 PHONE = "Điện thoại"
 UNIT = "Mã đơn vị"
 ROLE = "Vai trò"
-
-#: public mailboxes that are not official mail (Circular 53/2012, Art. 4)
-PUBLIC_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.com.vn",
-        "ymail.com",
-        "hotmail.com",
-        "outlook.com",
-        "outlook.com.vn",
-        "live.com",
-        "msn.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "mail.ru",
-        "proton.me",
-        "protonmail.com",
-        "zoho.com",
-        "gmx.com",
-    }
-)
 
 NAME_MAX = User._meta.get_field("full_name").max_length
 EMAIL_MAX = User._meta.get_field("email").max_length
@@ -259,7 +236,7 @@ class AccountImporter(Importer):
                 row.error(EMAIL, f"“{email}” không phải địa chỉ thư hợp lệ.")
                 email = ""
             else:
-                if email.rsplit("@", 1)[1] in PUBLIC_MAIL_DOMAINS:
+                if is_private_mailbox(email):
                     row.error(EMAIL, "chỉ dùng hộp thư công vụ (Thông tư 53/2012, Điều 4), không dùng Gmail, Yahoo…")
                     email = ""
         if phone and not PHONE_RE.match(phone):

@@ -59,3 +59,16 @@ SUBJECTS: list[tuple[str, str, str, dict[int, int]]] = [
     ("dia-li", "Địa lí", S, _grades(UPPER, 70)),
     ("gdktpl", "Giáo dục kinh tế và pháp luật", S, _grades(UPPER, 70)),
 ]
+
+
+#: The 54 ethnic groups of Viet Nam (Danh mục các dân tộc Việt Nam, General Statistics Office,
+#: Decision 121-TCTK/PPCĐ of 2 March 1979), in its order; names as schools write them.
+ETHNIC_GROUPS: tuple[str, ...] = (
+    "Kinh", "Tày", "Thái", "Hoa", "Khmer", "Mường", "Nùng", "Mông", "Dao", "Gia Rai",
+    "Ngái", "Ê Đê", "Ba Na", "Xơ Đăng", "Sán Chay", "Cơ Ho", "Chăm", "Sán Dìu", "Hrê", "Mnông",
+    "Ra Glai", "Xtiêng", "Bru-Vân Kiều", "Thổ", "Giáy", "Cơ Tu", "Gié Triêng", "Mạ", "Khơ Mú", "Co",
+    "Tà Ôi", "Chơ Ro", "Kháng", "Xinh Mun", "Hà Nhì", "Chu Ru", "Lào", "La Chí", "La Ha", "Phù Lá",
+    "La Hủ", "Lự", "Lô Lô", "Chứt", "Mảng", "Pà Thẻn", "Cơ Lao", "Cống", "Bố Y", "Si La",
+    "Pu Péo", "Brâu", "Ơ Đu", "Rơ Măm",
+)  # fmt: skip
+ETHNIC_CHOICES = [(name, name) for name in ETHNIC_GROUPS]

@@ -1,0 +1,3 @@
+"""HTML pages of module (b): assignments."""
+
+urlpatterns: list = []
