@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.shortcuts import redirect
@@ -117,7 +118,13 @@ class ScopedFormMixin:
         return kwargs
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        # The row as saved must be one the door lets the actor write (a relation picked from
+        # what one may only read, or a narrowed role writing outside its narrowing): otherwise
+        # nothing is saved.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            if not can(self.actor, self.scope_action, self.object):
+                raise PermissionDenied("Bạn không có quyền lưu mục này.")
         messages.success(self.request, self.success_message)
         return response
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 
 from sms.accounts.actors import actor_from_request
-from sms.accounts.scoping import METHOD_ACTIONS, visible_to
+from sms.accounts.scoping import METHOD_ACTIONS, scope_of, visible_to
 
 
 class ApiViewMixin:
@@ -47,6 +48,34 @@ class ScopedMixin(ApiViewMixin):
     def get_queryset(self):
         action = METHOD_ACTIONS.get(self.request.method, "view")
         return visible_to(self.actor, super().get_queryset(), action)
+
+    def _model(self):
+        return self.queryset.model
+
+    def _require_role(self, action) -> None:
+        if self.actor is None or self.actor.role not in scope_of(self._model()).roles_for(action):
+            raise PermissionDenied()
+
+    def _require_reach(self, response, action) -> None:
+        """The row as saved must be one the door lets the actor ``action`` (NetBox's re-read):
+        a relation picked from what one may only *read*, or a narrowed role creating a row
+        outside its narrowing, is refused and the transaction rolled back."""
+        pk = response.data.get("id") if isinstance(response.data, dict) else None
+        if pk is not None and not visible_to(self.actor, self._model(), action).filter(pk=pk).exists():
+            raise PermissionDenied()
+
+    def create(self, request, *args, **kwargs):
+        self._require_role("add")
+        with transaction.atomic():
+            response = super().create(request, *args, **kwargs)
+            self._require_reach(response, "add")
+        return response
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().update(request, *args, **kwargs)
+            self._require_reach(response, "change")
+        return response
 
     def get_object(self):
         try:
