@@ -32,3 +32,8 @@ class TeachersConfig(AppConfig):
                 ),
             )
         )
+        from sms.seeding import register
+
+        from .seed import seed_teachers
+
+        register("teachers", seed_teachers, order=100)

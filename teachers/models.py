@@ -270,6 +270,9 @@ class TeachingAssignment(SchoolOwned):
     def __str__(self) -> str:
         return f"{self.teacher} – {self.subject} – {self.school_class}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("teachers:assignment-detail", kwargs={"pk": self.pk})
+
     def clean(self) -> None:
         errors: dict = {}
         self.check_same_school(errors, "semester", "subject", "teacher")
@@ -311,6 +314,9 @@ class TeachingNorm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} – {self.get_position_display()}: {self.periods_per_week} tiết/tuần"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teachers:norm-detail", kwargs={"pk": self.pk})
 
 
 class Rating(models.TextChoices):

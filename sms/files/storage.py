@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.text import get_valid_filename
 
 from sms.text import nfc
@@ -29,12 +30,23 @@ def unit_path(unit_id: int, filename: str) -> str:
     return f"units/{unit_id}/{now:%Y/%m}/{secrets.token_hex(16)}/{safe_name(filename)}"
 
 
-def unit_upload_to(field: str = "unit"):
-    """``upload_to`` for a FileField on a model that has a unit (or a school) relation:
-    ``models.FileField(upload_to=unit_upload_to("school"))``."""
+@deconstructible(path="sms.files.storage.UnitUploadTo")
+class UnitUploadTo:
+    """``upload_to`` for a FileField on a model with a unit (or school) relation, serialisable
+    in migrations: ``models.FileField(upload_to=UnitUploadTo("school"))``."""
 
-    def upload_to(instance, filename: str) -> str:
-        return unit_path(getattr(instance, f"{field}_id"), filename)
+    def __init__(self, field: str = "unit"):
+        self.field = field
 
-    upload_to.__qualname__ = f"unit_upload_to.{field}"
-    return upload_to
+    def __call__(self, instance, filename: str) -> str:
+        return unit_path(getattr(instance, f"{self.field}_id"), filename)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, UnitUploadTo) and other.field == self.field
+
+    def __hash__(self) -> int:
+        return hash(self.field)
+
+
+def unit_upload_to(field: str = "unit") -> UnitUploadTo:
+    return UnitUploadTo(field)
