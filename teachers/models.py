@@ -104,6 +104,9 @@ class SubjectGroup(SchoolOwned):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("teachers:group-detail", kwargs={"pk": self.pk})
+
     def clean(self) -> None:
         self.name = nfc(self.name).strip()
         errors: dict = {}
@@ -238,6 +241,9 @@ class StaffMovement(SchoolOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.staff} – {self.effective_on:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teachers:movement-detail", kwargs={"pk": self.pk})
 
 
 class TeachingAssignment(SchoolOwned):
