@@ -487,6 +487,9 @@ class TrainingPlan(SchoolOwned):
     def __str__(self) -> str:
         return f"BDTX {self.staff} – {self.school_year}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("teachers:training-detail", kwargs={"pk": self.pk})
+
 
 __all__ = [
     "CriterionRating",

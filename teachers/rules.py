@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from .catalogue import LOWER, PRESCHOOL, PRIMARY, UPPER
@@ -68,3 +69,71 @@ def load_status(assigned_weekly: Decimal, norm_weekly: Decimal | None) -> tuple[
     if difference < 0:
         return UNDER, difference
     return BALANCED, Decimal(0)
+
+
+# --- professional-standard evaluation (Thông tư 20/2018/TT-BGDĐT) -------------------------------
+
+#: the levels of a criterion and of the whole evaluation, lowest first (teachers.models.Rating)
+NOT_MET, MET, FAIR, GOOD = "chua_dat", "dat", "kha", "tot"
+RATING_RANK = {NOT_MET: 0, MET: 1, FAIR: 2, GOOD: 3}
+#: the 15 criteria, and which belong to each of the 5 standards
+CRITERIA = tuple(range(1, 16))
+STANDARD_CRITERIA = {1: (1, 2), 2: (3, 4, 5, 6, 7), 3: (8, 9, 10), 4: (11, 12, 13), 5: (14, 15)}
+#: "at least 2/3 of the criteria" = 10 of 15
+TWO_THIRDS = 10
+
+
+def overall_level(ratings: Mapping[int, str]) -> str:
+    """The overall level of Thông tư 20/2018, Art. 5 from the 15 criteria's ratings.
+
+    - Tốt: every criterion ≥ Khá, at least 2/3 at Tốt, the criteria of standard 2 at Tốt;
+    - Khá: every criterion ≥ Đạt, at least 2/3 ≥ Khá, the criteria of standard 2 ≥ Khá;
+    - Đạt: every criterion ≥ Đạt;
+    - Chưa đạt: any criterion Chưa đạt.
+    Every one of the 15 criteria must be rated (ValueError otherwise).
+    """
+    unknown = set(ratings) - set(CRITERIA)
+    if unknown:
+        raise ValueError(f"unknown criteria: {sorted(unknown)}")
+    missing = [c for c in CRITERIA if not ratings.get(c)]
+    if missing:
+        raise ValueError(f"criteria not rated: {missing}")
+    bad = {c: r for c, r in ratings.items() if r not in RATING_RANK}
+    if bad:
+        raise ValueError(f"unknown ratings: {bad}")
+    ranks = [RATING_RANK[ratings[c]] for c in CRITERIA]
+    standard2 = [RATING_RANK[ratings[c]] for c in STANDARD_CRITERIA[2]]
+    if min(ranks) < RATING_RANK[MET]:
+        return NOT_MET
+    good = sum(r == RATING_RANK[GOOD] for r in ranks)
+    fair_or_better = sum(r >= RATING_RANK[FAIR] for r in ranks)
+    if min(ranks) >= RATING_RANK[FAIR] and good >= TWO_THIRDS and min(standard2) == RATING_RANK[GOOD]:
+        return GOOD
+    if fair_or_better >= TWO_THIRDS and min(standard2) >= RATING_RANK[FAIR]:
+        return FAIR
+    return MET
+
+
+# --- in-service training (Thông tư 19/2019/TT-BGDĐT) --------------------------------------------
+
+#: periods a year (content 1 ~40, content 2 ~40, content 3 40) and the pass mark on a 10-point scale
+TRAINING_PERIODS_PER_YEAR = 120
+TRAINING_PASS_SCORE = Decimal(5)
+COMPLETED, NOT_COMPLETED, PENDING = "completed", "not_completed", "pending"
+TRAINING_LABELS = {COMPLETED: "Hoàn thành", NOT_COMPLETED: "Không hoàn thành", PENDING: "Chưa có kết quả"}
+
+
+def training_result(periods: Sequence[int], scores: Sequence[Decimal | int | float | None]) -> str:
+    """A year's BDTX result: "pending" while a content's test score is missing; "completed"
+    when the three contents total ≥ 120 periods and every score is ≥ 5; else "not_completed"."""
+    if len(periods) != 3 or len(scores) != 3:
+        raise ValueError("three contents: three period counts and three scores")
+    if any(p is None or p < 0 for p in periods):
+        raise ValueError("periods must be non-negative")
+    for score in scores:
+        if score is not None and not (0 <= Decimal(str(score)) <= 10):
+            raise ValueError(f"score {score} is not on the 10-point scale")
+    if any(score is None for score in scores):
+        return PENDING
+    passed = all(Decimal(str(score)) >= TRAINING_PASS_SCORE for score in scores)
+    return COMPLETED if sum(periods) >= TRAINING_PERIODS_PER_YEAR and passed else NOT_COMPLETED

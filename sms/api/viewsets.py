@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 
 from sms.accounts.actors import actor_from_request
@@ -64,19 +64,6 @@ class ScopedMixin(ApiViewMixin):
         if pk is not None and not visible_to(self.actor, self._model(), action).filter(pk=pk).exists():
             raise PermissionDenied()
 
-    def create(self, request, *args, **kwargs):
-        self._require_role("add")
-        with transaction.atomic():
-            response = super().create(request, *args, **kwargs)
-            self._require_reach(response, "add")
-        return response
-
-    def update(self, request, *args, **kwargs):
-        with transaction.atomic():
-            response = super().update(request, *args, **kwargs)
-            self._require_reach(response, "change")
-        return response
-
     def get_object(self):
         try:
             return super().get_object()
@@ -92,7 +79,28 @@ class ScopedMixin(ApiViewMixin):
             raise
 
 
-class ScopedViewSet(ScopedMixin, viewsets.ModelViewSet):
+class ScopedCreateModelMixin(mixins.CreateModelMixin):
+    """DRF's create, for a role the model lists as a writer, re-read through the door."""
+
+    def create(self, request, *args, **kwargs):
+        self._require_role("add")
+        with transaction.atomic():
+            response = super().create(request, *args, **kwargs)
+            self._require_reach(response, "add")
+        return response
+
+
+class ScopedUpdateModelMixin(mixins.UpdateModelMixin):
+    """DRF's update; the row as saved must still be within the actor's reach."""
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            response = super().update(request, *args, **kwargs)
+            self._require_reach(response, "change")
+        return response
+
+
+class ScopedViewSet(ScopedMixin, ScopedCreateModelMixin, ScopedUpdateModelMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         try:
             instance.delete()

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sms.api.viewsets import ApiViewMixin, ScopedMixin
+from sms.api.viewsets import ApiViewMixin, ScopedCreateModelMixin, ScopedMixin
 
 from .. import services
 from ..actors import actor_from_request
@@ -22,7 +22,7 @@ class MeView(ApiViewMixin, APIView):
 
 
 class MembershipViewSet(
-    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedCreateModelMixin, viewsets.GenericViewSet
 ):
     """Roles held at units of the actor's subtree. Granting follows the grant rules (never
     above your own role, never outside your subtree); ending keeps the row and its history."""
@@ -50,7 +50,7 @@ class MembershipViewSet(
 
 
 class ApiTokenViewSet(
-    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedCreateModelMixin, viewsets.GenericViewSet
 ):
     """Your own API tokens for the membership you act in now. The key is shown once."""
 

@@ -7,7 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from sms.accounts.scoping import get_visible_or_404
 from sms.api.errors import django_validation_to_dict
-from sms.api.viewsets import ScopedMixin
+from sms.api.viewsets import ScopedCreateModelMixin, ScopedMixin
 from sms.files.models import StoredFile
 from sms.files.responses import file_response
 from sms.files.views import unexpired
@@ -18,7 +18,7 @@ from .serializers import JobSerializer
 
 
 class JobViewSet(
-    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedCreateModelMixin, viewsets.GenericViewSet
 ):
     """Background jobs: the actor's own (an admin's: their subtree's). POST queues a job;
     ``download/`` serves its output once it has succeeded. Jobs are not edited or deleted."""
