@@ -85,6 +85,7 @@ def may_decide(actor, evaluation: Evaluation) -> bool:
         and actor.role == Role.PRINCIPAL
         and actor.unit_id == evaluation.school_id
         and evaluation.stage == EvaluationStage.GROUP_COMMENTED
+        and not _owns(actor, evaluation)
     )
 
 
@@ -94,7 +95,8 @@ def start_self_assessment(actor, school_year: SchoolYear) -> Evaluation:
         raise PermissionDenied("Bạn không thuộc trường của năm học này.")
     if actor.unit_id != school_year.school_id or actor.role not in Evaluation.scope.writers:
         raise PermissionDenied("Bạn không thể tự đánh giá tại trường này.")
-    staff = StaffRecord.objects.filter(user=actor.user).first()
+    # Only the record at this very school: a membership left at another school gives nothing.
+    staff = StaffRecord.objects.filter(user=actor.user, school_id=school_year.school_id).first()
     if staff is None:
         raise ValidationError("Tài khoản của bạn chưa gắn với hồ sơ cán bộ nào; hãy liên hệ quản trị nhà trường.")
     if school_year.is_closed:
@@ -190,6 +192,9 @@ def decide(actor, evaluation: Evaluation, ratings: Mapping[int, str], comment: s
         _not_locked(evaluation)
         if not can(actor, "change", evaluation) or actor.role != Role.PRINCIPAL:
             raise PermissionDenied("Chỉ hiệu trưởng nhà trường được quyết định xếp loại.")
+        if _owns(actor, evaluation):
+            # Thông tư 20/2018: the principal's own evaluation is decided by the level above.
+            raise PermissionDenied("Hiệu trưởng không tự quyết định xếp loại của chính mình.")
         if evaluation.stage != EvaluationStage.GROUP_COMMENTED:
             raise ValidationError("Chỉ quyết định sau khi tổ chuyên môn đã góp ý.")
         rows = list(evaluation.ratings.select_for_update())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from sms.accounts.roles import ADMIN_ROLES
@@ -182,6 +183,13 @@ class TrainingPlanViewSet(ScopedViewSet):
     queryset = TrainingPlan.objects.select_related("school", "school_year", "staff")
     serializer_class = TrainingPlanSerializer
     filterset_class = TrainingFilter
+
+    def perform_destroy(self, instance):
+        # A plan with test scores is a result: nobody deletes it (a teacher could otherwise
+        # delete and recreate it without the scores). Nothing graded is hard-deleted.
+        if _scored(instance):
+            raise PermissionDenied("Kế hoạch đã có điểm kiểm tra, không thể xoá.")
+        super().perform_destroy(instance)
 
 
 routes = [

@@ -54,7 +54,10 @@ class EvaluationList(ScopedListView):
         context = super().get_context_data(**kwargs)
         actor = self.actor
         years = SchoolYear.objects.none()
-        if StaffRecord.objects.filter(user=actor.user).exists() and actor.role in Evaluation.scope.writers:
+        if (
+            StaffRecord.objects.filter(user=actor.user, school_id=actor.unit_id).exists()
+            and actor.role in Evaluation.scope.writers
+        ):
             years = visible_to(actor, SchoolYear).filter(school_id=actor.unit_id, is_closed=False)
         context["start_years"] = years
         return context

@@ -307,3 +307,36 @@ def test_summary_counts_per_level_per_school(a, world):
     phong_page = rows(world.members["phong1_admin"])
     assert "Trường THCS Bắc Sơn" not in phong_page
     assert web_client(a.m(Role.TEACHER)).get(url).status_code == 403
+
+
+def test_review_a_principal_never_decides_their_own_evaluation(world):
+    """Thông tư 20/2018: the principal's own evaluation is decided by the level above."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+
+    from sms.accounts.actors import Actor
+    from teachers import services
+    from teachers.models import Evaluation, EvaluationStage, Rating, StaffRecord
+
+    principal = world.a.m(Role.PRINCIPAL)
+    staff = StaffRecord.objects.create(school=world.a.school, user=principal.user, full_name="Hiệu Trưởng A")
+    evaluation = Evaluation.objects.create(
+        school=world.a.school, school_year=world.a.year, staff=staff, stage=EvaluationStage.GROUP_COMMENTED
+    )
+    with pytest.raises(DjangoPermissionDenied):
+        services.decide(Actor(principal.user, principal), evaluation, dict.fromkeys(range(1, 16), Rating.GOOD), "")
+    evaluation.refresh_from_db()
+    assert evaluation.final_level == ""
+
+
+def test_review_no_self_assessment_at_a_school_where_the_person_has_no_record(world):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from sms.accounts.actors import Actor
+    from teachers import services
+    from teachers.models import Evaluation, StaffRecord
+
+    teacher = world.a.m(Role.TEACHER)
+    StaffRecord.objects.create(school=world.b.school, user=teacher.user, full_name="Giáo Viên Chuyển")
+    with pytest.raises(DjangoValidationError):
+        services.start_self_assessment(Actor(teacher.user, teacher), world.a.year)
+    assert not Evaluation.objects.exists()

@@ -114,3 +114,20 @@ def test_api_teacher_cannot_set_scores_or_plan_for_others(a):
     assert TrainingPlan.objects.get(pk=pk).content1_periods == 40
     listed = {row["id"] for row in api_client(a.m("teacher2")).get(API).json()["results"]}
     assert pk not in listed
+
+
+def test_review_a_scored_plan_cannot_be_deleted_through_the_api(world):
+    from decimal import Decimal
+
+    from teachers.models import StaffRecord, TrainingPlan
+    from tests.world import api_client
+
+    teacher = world.a.m(Role.TEACHER)
+    staff = StaffRecord.objects.create(school=world.a.school, user=teacher.user, full_name="Giáo Viên Có Điểm")
+    plan = TrainingPlan.objects.create(
+        school=world.a.school, school_year=world.a.year, staff=staff, score1=Decimal("4.0")
+    )
+    for membership in (teacher, world.a.m(Role.PRINCIPAL)):
+        response = api_client(membership).delete(f"/api/teachers/training-plans/{plan.pk}/")
+        assert response.status_code == 403, response.content
+    assert TrainingPlan.objects.filter(pk=plan.pk, score1=Decimal("4.0")).exists()
