@@ -33,6 +33,9 @@ personal_id_validator = RegexValidator(r"^\d{12}$", "Số định danh cá nhân
 
 #: the school's own leaders write learner records; Sở/Phòng staff read them for their summaries
 SCHOOL_WRITERS = frozenset({Role.PRINCIPAL, Role.SCHOOL_ADMIN})
+#: who reads a learner's personal record (identity, address, family): not the librarian or the
+#: equipment officer, who reach borrowers through a selector of their own module
+RECORD_READERS = (STAFF_ROLES - {Role.LIBRARIAN, Role.EQUIPMENT_OFFICER}) | {Role.STUDENT, Role.PARENT}
 #: who reads the grade book of a class: the school's leaders, the teachers concerned, Sở/Phòng
 GRADE_READERS = ADMIN_ROLES | OVERSIGHT_ROLES | {Role.TEACHER}
 GRADE_WRITERS = SCHOOL_WRITERS | {Role.TEACHER}
@@ -97,7 +100,8 @@ class StudentStatus(models.TextChoices):
 
 
 def _student_teacher_narrow(actor) -> Q:
-    return Q(pk__in=Enrolment.objects.filter(school_class__in=_teacher_classes(actor)).values("student_id"))
+    classes = _teacher_classes(actor, current_only=True)
+    return Q(pk__in=Enrolment.objects.filter(school_class__in=classes).values("student_id"))
 
 
 class Student(SchoolOwned):
@@ -142,7 +146,7 @@ class Student(SchoolOwned):
     history = AuditedHistory()
     scope = Scope(
         unit="school",
-        readers=STAFF_ROLES,
+        readers=RECORD_READERS,
         writers=SCHOOL_WRITERS,
         narrow={Role.TEACHER: _student_teacher_narrow, **_learner_narrows("")},
     )
@@ -218,7 +222,7 @@ class Guardian(models.Model):
     history = AuditedHistory()
     scope = Scope(
         unit="student__school",
-        readers=STAFF_ROLES - {Role.LIBRARIAN, Role.EQUIPMENT_OFFICER},
+        readers=RECORD_READERS,
         writers=SCHOOL_WRITERS,
         narrow={
             Role.TEACHER: lambda actor: Q(student__in=Student.objects.filter(_student_teacher_narrow(actor))),
@@ -303,7 +307,7 @@ class Enrolment(SchoolOwned):
     school_from = "school_class"
     scope = Scope(
         unit="school",
-        readers=STAFF_ROLES,
+        readers=STAFF_ROLES | {Role.STUDENT, Role.PARENT},
         writers=SCHOOL_WRITERS,
         narrow={
             Role.TEACHER: lambda actor: Q(school_class__in=_teacher_classes(actor)),
@@ -433,6 +437,7 @@ class ScoreSheet(SchoolOwned):
     columns = models.JSONField("cột điểm", default=list)
     status = models.CharField("trạng thái", max_length=10, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
     version = models.PositiveIntegerField("phiên bản", default=0)
+    return_note = models.TextField("lý do trả lại", blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name="người gửi",

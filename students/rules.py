@@ -498,15 +498,51 @@ def learning_level_explained(
     Exempted subjects are absent from the mappings (the caller's job), so they count towards no bar.
     """
     _check_results(scored, comments)
-    computed = _tt22_level(list(scored.values()), list(comments.values()))
+    scores = list(scored.values())
+    computed = _tt22_level(scores, list(comments.values()))
+    if LEVEL_RANK[computed] >= LEVEL_RANK[Level.FAIR]:
+        return computed, computed, None  # nothing lies two levels above Khá or Tốt
+    # Leaving one subject out moves each "≥ bar" count by at most one, the lowest score only
+    # when the one left out is the lowest, and the Chưa đạt count by at most one: the
+    # leave-one-out levels come from counts taken once (a whole school's year results call
+    # this thousands of times).
+    n80, n65, n50 = (sum(v >= bar for v in scores) for bar in _BARS)
+    fails = sum(not v for v in comments.values())
+    ordered = sorted(scores)
+    lowest = ordered[0] if ordered else TEN
+    second = ordered[1] if len(ordered) > 1 else TEN
     best, trigger = computed, None
     for key in sorted([*scored, *comments]):
-        level = _tt22_level([v for k, v in scored.items() if k != key], [v for k, v in comments.items() if k != key])
+        if key in scored:
+            v = scored[key]
+            level = _level_from_counts(
+                n80 - (v >= _BARS[0]),
+                n65 - (v >= _BARS[1]),
+                n50 - (v >= _BARS[2]),
+                second if v == lowest else lowest,
+                fails,
+            )
+        else:
+            level = _level_from_counts(n80, n65, n50, lowest, fails - (not comments[key]))
         if LEVEL_RANK[level] > LEVEL_RANK[best]:
             best, trigger = level, key
     if LEVEL_RANK[best] - LEVEL_RANK[computed] >= 2:
         return LEVELS_BY_RANK[LEVEL_RANK[computed] + 1], computed, trigger
     return computed, computed, None
+
+
+_BARS = (Decimal("8.0"), Decimal("6.5"), Decimal("5.0"))
+
+
+def _level_from_counts(n80: int, n65: int, n50: int, lowest: Decimal, fails: int) -> Level:
+    """The Art. 9.2 table from counts already taken (see ``_tt22_level``)."""
+    if fails == 0 and lowest >= Decimal("6.5") and n80 >= SUBJECTS_AT_BAR:
+        return Level.GOOD
+    if fails == 0 and lowest >= FIVE and n65 >= SUBJECTS_AT_BAR:
+        return Level.FAIR
+    if fails <= 1 and n50 >= SUBJECTS_AT_BAR and lowest >= Decimal("3.5"):
+        return Level.PASS
+    return Level.FAIL
 
 
 def learning_level(scored: Mapping[str, Decimal], comments: Mapping[str, bool]) -> Level:

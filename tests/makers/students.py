@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 from students import rules
 from students.models import (
@@ -119,7 +120,7 @@ def absence(side: SchoolSide) -> Absence:
 
 def subject_result(side: SchoolSide) -> SubjectResult:
     return SubjectResult.objects.create(
-        school=side.school, enrolment=enrolment(side), subject=side.subject, period=Period.YEAR, average="7.5"
+        school=side.school, enrolment=enrolment(side), subject=side.subject, period=Period.YEAR, average=Decimal("7.5")
     )
 
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 from math import floor
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from students.rules import (
@@ -1042,3 +1042,35 @@ def test_quality_and_column_labels_are_nfc():
     labels = [label for _, label in QUALITIES + COMPETENCIES + qualities_for(RuleSet.TT30)]
     labels += [c.label for c in columns_of(RuleSet.TT58) + columns_of(RuleSet.TT22) + columns_of(RuleSet.TT27)]
     assert all(unicodedata.is_normalized("NFC", label) for label in labels)
+
+
+# --- the fast Art. 9.3 search agrees with the plain one ---------------------------------------------
+
+
+def _explained_plainly(scored, comments):
+    """Art. 9.3 as the docstring states it: the level of the others, each subject left out in turn."""
+    from students.rules import LEVEL_RANK, LEVELS_BY_RANK, _tt22_level
+
+    computed = _tt22_level(list(scored.values()), list(comments.values()))
+    best, trigger = computed, None
+    for key in sorted([*scored, *comments]):
+        level = _tt22_level([v for k, v in scored.items() if k != key], [v for k, v in comments.items() if k != key])
+        if LEVEL_RANK[level] > LEVEL_RANK[best]:
+            best, trigger = level, key
+    if LEVEL_RANK[best] - LEVEL_RANK[computed] >= 2:
+        return LEVELS_BY_RANK[LEVEL_RANK[computed] + 1], computed, trigger
+    return computed, computed, None
+
+
+_tenths = st.integers(min_value=0, max_value=100).map(lambda n: Decimal(n) / 10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    scored=st.lists(_tenths, min_size=0, max_size=11),
+    comments=st.lists(st.booleans(), min_size=0, max_size=5),
+)
+def test_fast_adjustment_search_matches_the_plain_one(scored, comments):
+    scored_map = {f"s{i:02d}": v for i, v in enumerate(scored)}
+    comment_map = {f"c{i:02d}": v for i, v in enumerate(comments)}
+    assert learning_level_explained(scored_map, comment_map) == _explained_plainly(scored_map, comment_map)
