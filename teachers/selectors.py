@@ -43,3 +43,23 @@ def can_enter_grades(actor, school_class, subject, semester) -> bool:
     if actor is None or getattr(actor, "membership", None) is None or actor.role != Role.TEACHER:
         return False
     return assignment_for(actor, school_class, subject, semester) is not None
+
+
+def assignments_visible_to(actor) -> QuerySet:
+    """Every teaching assignment the actor may read (a school's leaders: all of their school),
+    through the door — the grade book's sheet list starts from these."""
+    return visible_to(actor, TeachingAssignment).select_related(
+        "semester__school_year", "school_class", "subject", "teacher"
+    )
+
+
+def teacher_name_of(semester_id: int, school_class_id: int, subject_id: int) -> str | None:
+    """The name of the teacher assigned to a class and subject in a semester (shown on a sheet
+    the caller already reached through the door), or None."""
+    return (
+        TeachingAssignment.objects.filter(
+            semester_id=semester_id, school_class_id=school_class_id, subject_id=subject_id
+        )
+        .values_list("teacher__full_name", flat=True)
+        .first()
+    )
