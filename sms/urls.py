@@ -23,6 +23,7 @@ api_patterns = [
     path("files/", include("sms.files.api.urls")),
     path("jobs/", include("sms.jobs.api.urls")),
     # the modules' APIs
+    path("students/", include("students.api.urls")),
     path("teachers/", include("teachers.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),

@@ -34,3 +34,16 @@ class StudentsConfig(AppConfig):
                 ),
             )
         )
+
+        from sms.seeding import register
+
+        from . import jobs  # noqa: F401  (registers the background jobs for the worker)
+
+        register("students", _seed_students, order=200)
+
+
+def _seed_students(ctx) -> None:
+    """The demo learners, enrolments and families (after teachers: classes and assignments exist)."""
+    from .seed import seed_students
+
+    seed_students(ctx)
