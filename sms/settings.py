@@ -247,7 +247,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set that several fields share.
-    "ENUM_NAME_OVERRIDES": {"RatingEnum": "teachers.models.Rating"},
+    "ENUM_NAME_OVERRIDES": {
+        "RatingEnum": "teachers.models.Rating",
+        "SemesterNumberEnum": "sms.org.models.SEMESTER_CHOICES",
+        "SheetStatusEnum": "students.models.SheetStatus",
+        "UnlockStatusEnum": "students.models.UnlockStatus",
+        "ResultStatusEnum": "students.models.ResultStatus",
+        "StudentStatusEnum": "students.models.StudentStatus",
+    },
 }
 
 # --- background jobs -------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class StudentsConfig(AppConfig):
         from . import jobs  # noqa: F401  (registers the background jobs for the worker)
 
         register("students", _seed_students, order=200)
+        register("students-grades", _seed_grades, order=210)
 
 
 def _seed_students(ctx) -> None:
@@ -47,3 +48,10 @@ def _seed_students(ctx) -> None:
     from .seed import seed_students
 
     seed_students(ctx)
+
+
+def _seed_grades(ctx) -> None:
+    """The demo grade book: semester I sheets in every state, conduct, absences, results."""
+    from .seed_grades import seed_grades
+
+    seed_grades(ctx)

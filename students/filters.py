@@ -53,12 +53,12 @@ class StudentFilter(SchoolFilterMixin, SearchFilterMixin):
         model = Student
         fields = ["q", "school", "school_class", "grade", "status", "sex", "ethnicity"]
 
-    def filter_school_class(self, queryset, name, value):
+    def filter_school_class(self, queryset, name, value: int):
         if not value:
             return queryset
         return queryset.filter(pk__in=_open_enrolments().filter(school_class=value).values("student_id"))
 
-    def filter_grade(self, queryset, name, value):
+    def filter_grade(self, queryset, name, value: int):
         if not value:
             return queryset
         current = _open_enrolments().filter(school_year__is_current=True, school_class__grade=value)

@@ -23,7 +23,7 @@ from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
 from sms.accounts.scoping import Scope
 from sms.audit.history import AuditedHistory
 from sms.org.catalogue import ETHNIC_GROUPS
-from sms.org.models import SchoolOwned
+from sms.org.models import SEMESTER_CHOICES, SchoolOwned
 from sms.text import nfc, search_key, sort_key
 
 from . import rules
@@ -46,13 +46,18 @@ GRADE_WRITERS = SCHOOL_WRITERS | {Role.TEACHER}
 # door never returns a row twice.
 
 
-def _teacher_classes(actor):
-    """Classes the teacher is homeroom teacher of or teaches (any semester)."""
+def _teacher_classes(actor, *, current_only: bool = False):
+    """Classes of the actor's school the teacher is homeroom teacher of or teaches (any
+    semester); ``current_only`` keeps the current school year's (for a learner's personal
+    record: last year's teacher no longer reads this year's address and family)."""
     from sms.org.models import SchoolClass
 
-    return SchoolClass.objects.filter(Q(homeroom_teacher=actor.user) | Q(assignments__teacher__user=actor.user)).values(
-        "pk"
+    qs = SchoolClass.objects.filter(school_id=actor.unit_id).filter(
+        Q(homeroom_teacher=actor.user) | Q(assignments__teacher__user=actor.user)
     )
+    if current_only:
+        qs = qs.filter(school_year__is_current=True)
+    return qs.values("pk")
 
 
 def _student_narrow(prefix: str):
@@ -356,7 +361,7 @@ class Exemption(SchoolOwned):
     subject = models.ForeignKey("org.Subject", verbose_name="môn học", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("loại", max_length=10, choices=ExemptionKind.choices, default=ExemptionKind.EXEMPT)
     semester = models.PositiveSmallIntegerField(
-        "học kỳ", null=True, blank=True, choices=[(1, "Học kỳ I"), (2, "Học kỳ II")],
+        "học kỳ", null=True, blank=True, choices=SEMESTER_CHOICES,
         help_text="Để trống nếu áp dụng cả năm.",
     )  # fmt: skip
     reason = models.CharField("lý do", max_length=500)

@@ -315,13 +315,17 @@ class SchoolYear(SchoolOwned):
             raise ValidationError(errors)
 
 
+#: the two semesters of a school year (also the choices of fields that name one by number)
+SEMESTER_CHOICES = [(1, "Học kỳ I"), (2, "Học kỳ II")]
+
+
 class Semester(SchoolOwned):
     """Học kỳ I or II of a school year, with its dates."""
 
     school_year = models.ForeignKey(
         SchoolYear, verbose_name="năm học", on_delete=models.CASCADE, related_name="semesters"
     )
-    number = models.PositiveSmallIntegerField("học kỳ", choices=[(1, "Học kỳ I"), (2, "Học kỳ II")])
+    number = models.PositiveSmallIntegerField("học kỳ", choices=SEMESTER_CHOICES)
     starts_on = models.DateField("ngày bắt đầu")
     ends_on = models.DateField("ngày kết thúc")
 

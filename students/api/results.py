@@ -5,6 +5,8 @@ The endpoints call the same service as the pages (students.services.results)."""
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,6 +102,7 @@ class ClassResultsCompute(ScopedMixin, APIView):
 
     queryset = SchoolClass.objects.all()
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         klass = get_visible_or_404(self.actor, SchoolClass.objects.select_related("school_year"), pk)
         summary = service.compute_results(self.actor, klass.school_year, school_class=klass)
@@ -111,6 +114,7 @@ class ClassResultsApprove(ScopedMixin, APIView):
 
     queryset = SchoolClass.objects.all()
 
+    @extend_schema(request=PeriodSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         klass = get_visible_or_404(self.actor, SchoolClass.objects.select_related("school_year"), pk)
         data = PeriodSerializer(data=request.data)

@@ -9,6 +9,8 @@ bad input) or 403 (wrong person) in the platform's error format.
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -64,12 +66,44 @@ class SheetStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UnlockRequestSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    sheet_status = serializers.CharField(source="sheet.status", read_only=True)
+
+    class Meta:
+        model = UnlockRequest
+        fields = [
+            "id",
+            "school",
+            "sheet",
+            "sheet_status",
+            "reason",
+            "status",
+            "status_display",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, help_text="Lý do trả lại (bắt buộc khi trả lại).")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Lý do đề nghị mở khoá.")
+
+
 class SheetStep(ScopedMixin, APIView):
     """POST moves the sheet one step; the answer is the sheet's new status."""
 
     queryset = ScoreSheet.objects.select_related("school_class", "subject", "semester")
     http_method_names = ["post", "options"]
 
+    @extend_schema(request=NoteSerializer, responses=SheetStatusSerializer)
     def post(self, request, pk):
         sheet = get_visible_or_404(self.actor, self.queryset, pk)
         try:
@@ -104,6 +138,7 @@ class SheetApproveApi(SheetStep):
 class SheetUnlockRequestApi(SheetStep):
     """Body: ``{"reason": "…"}``; answers the new request (201)."""
 
+    @extend_schema(request=ReasonSerializer, responses={201: UnlockRequestSerializer})
     def post(self, request, pk):
         sheet = get_visible_or_404(self.actor, self.queryset, pk)
         try:
@@ -131,6 +166,7 @@ class SheetApproveManyApi(ScopedMixin, APIView):
     queryset = ScoreSheet.objects.all()
     http_method_names = ["post", "options"]
 
+    @extend_schema(request=ApproveManySerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         data = ApproveManySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,29 +186,6 @@ class SheetApproveManyApi(ScopedMixin, APIView):
 
 
 # --- unlock requests -----------------------------------------------------------------------------------------
-
-
-class UnlockRequestSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    sheet_status = serializers.CharField(source="sheet.status", read_only=True)
-
-    class Meta:
-        model = UnlockRequest
-        fields = [
-            "id",
-            "school",
-            "sheet",
-            "sheet_status",
-            "reason",
-            "status",
-            "status_display",
-            "requested_by",
-            "requested_at",
-            "decided_by",
-            "decided_at",
-            "decision_note",
-        ]
-        read_only_fields = fields
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -351,6 +364,7 @@ class ClassHomeroomSave(ScopedMixin, APIView):
     queryset = SchoolClass.objects.select_related("school_year")
     http_method_names = ["post", "options"]
 
+    @extend_schema(request=HomeroomSaveSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         klass = get_visible_or_404(self.actor, self.queryset, pk)
         data = HomeroomSaveSerializer(data=request.data)
@@ -403,6 +417,7 @@ class ClassAttendanceSave(ScopedMixin, APIView):
     queryset = SchoolClass.objects.select_related("school_year")
     http_method_names = ["post", "options"]
 
+    @extend_schema(request=AttendanceSaveSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, pk):
         klass = get_visible_or_404(self.actor, self.queryset, pk)
         data = AttendanceSaveSerializer(data=request.data)

@@ -348,3 +348,28 @@ def test_the_class_list_exports_in_the_import_columns(world):
     row = dict(zip(headers, [c.value for c in ws[2]], strict=True))
     assert row["Mã định danh"] == e.student.learner_code and row["Lớp"] == world.a.klass.name
     assert (row["Họ tên mẹ"], row["SĐT mẹ"]) == ("Lê Thị Mai", "0912345678")
+
+
+def test_last_years_teacher_no_longer_reads_the_record_nor_the_family(world):
+    """A teacher reads the personal record (address, family) of the learners of their classes of
+    the current year only; last year's class still shows them in its own list (enrolments)."""
+    from sms.accounts.scoping import visible_to
+    from sms.org.services import create_school_year
+
+    a = world.a
+    old_year = create_school_year(a.school, 2025, make_current=False)
+    old_class = SchoolClass.objects.create(
+        school=a.school, school_year=old_year, grade=a.klass.grade, name="6B", homeroom_teacher=a.m("teacher2").user
+    )
+    s = student(a)
+    old = Enrolment.objects.create(school=a.school, student=s, school_year=old_year, school_class=old_class)
+    Enrolment.objects.create(school=a.school, student=s, school_year=a.year, school_class=a.klass)
+    mother = Guardian.objects.create(student=s, relation="mother", full_name="Lê Thị Mai", phone="0912345678")
+    last_year = world.actor(a.m("teacher2"))
+    this_year = world.actor(a.m(Role.TEACHER))  # homeroom teacher of the current class
+    assert not visible_to(last_year, Student).filter(pk=s.pk).exists()
+    assert not visible_to(last_year, Guardian).filter(pk=mother.pk).exists()
+    assert visible_to(last_year, Enrolment).filter(pk=old.pk).exists()
+    assert visible_to(this_year, Student).filter(pk=s.pk).exists()
+    assert visible_to(this_year, Guardian).filter(pk=mother.pk).exists()
+    assert web_client(a.m("teacher2")).get(s.get_absolute_url()).status_code == 404
