@@ -551,6 +551,8 @@ class SaveBatch(SchoolOwned):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     reply = models.JSONField(default=dict)
+    #: SHA-256 of the batch's cells: the same id with other cells is a mistake, not a resend
+    digest = models.CharField(max_length=64, blank=True)
 
     scope = Scope(unit="school", readers=ADMIN_ROLES, writers=frozenset())
 
@@ -806,6 +808,7 @@ class TermResult(SchoolOwned):
     manual_reason = models.CharField("lý do xác định thủ công", max_length=500, blank=True)
     conduct = models.CharField("kết quả rèn luyện", max_length=12, blank=True)
     conduct_after_summer = models.CharField("rèn luyện sau hè", max_length=12, blank=True)
+    learning_after_retest = models.CharField("kết quả học tập sau kiểm tra lại", max_length=12, blank=True)
     absences = models.PositiveSmallIntegerField("số buổi nghỉ", default=0)
     absences_excused = models.PositiveSmallIntegerField("số buổi nghỉ có phép", default=0)
     outcome = models.CharField("lên lớp / hoàn thành", max_length=14, blank=True, choices=rules.Outcome.choices)

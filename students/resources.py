@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
 from sms.audit.history import bulk_create_with_history, bulk_update_with_history
@@ -32,7 +33,7 @@ from sms.org.catalogue import ETHNIC_GROUPS
 from sms.org.models import SchoolClass
 from sms.text import nfc, search_key, sort_key
 
-from .models import Enrolment, Guardian, Relation, Sex, Student, StudentStatus
+from .models import Enrolment, Guardian, Relation, Score, Sex, Student, StudentStatus
 from .services.records import CODE_TAKEN
 
 CODE = "Mã định danh"
@@ -169,6 +170,17 @@ class ClassListImporter(Importer):
             e.student_id: e
             for e in Enrolment.objects.filter(school_year=year, student_id__in=mine).select_related("school_class")
         }
+        # Learners already scored in their class this semester: a class change would split
+        # the semester's results (the same rule as the class-change page).
+        self.scored_now = set(
+            Score.objects.filter(
+                enrolment__in=self.enrolments.values(), sheet__semester__ends_on__gte=timezone.localdate()
+            )
+            .filter(sheet__school_class_id=F("enrolment__school_class_id"))
+            .exclude(value="")
+            .values_list("enrolment_id", flat=True)
+            .distinct()
+        )
         self.guardians: dict[tuple[int, str], Guardian] = {}
         for g in Guardian.objects.filter(student_id__in=mine, relation__in=[Relation.FATHER, Relation.MOTHER]).order_by(
             "pk"
@@ -290,6 +302,13 @@ class ClassListImporter(Importer):
             row.error(
                 CLASS,
                 f"học sinh đang ở tình trạng “{student.get_status_display()}”; ghi trở lại học trước khi xếp lớp.",
+            )
+            return
+        if enrolment is not None and enrolment.school_class_id != klass.pk and enrolment.pk in self.scored_now:
+            row.error(
+                CLASS,
+                f"học sinh đã có điểm ở lớp {enrolment.school_class.name} trong học kỳ đang diễn ra; "
+                "chỉ chuyển lớp vào đầu học kỳ hoặc sau khi kết thúc học kỳ.",
             )
             return
         if enrolment is None:

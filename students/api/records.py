@@ -86,6 +86,16 @@ class StudentSerializer(ScopedModelSerializer):
         return super().validate(attrs)
 
 
+class StudentListSerializer(serializers.ModelSerializer):
+    """A list row: who the learner is, not where they live. The whole record (personal ID,
+    address, birthplace, disability note) comes one at a time, each read logged."""
+
+    class Meta:
+        model = Student
+        fields = ["id", "school", "learner_code", "full_name", "birth_date", "sex", "ethnicity", "status"]
+        read_only_fields = fields
+
+
 class StudentMovementSerializer(serializers.ModelSerializer):
     class Meta:
         model = StudentMovement
@@ -125,6 +135,9 @@ class StudentViewSet(
     queryset = Student.objects.select_related("school")
     serializer_class = StudentSerializer
     filterset_class = StudentFilter
+
+    def get_serializer_class(self):
+        return StudentListSerializer if self.action == "list" else StudentSerializer
 
     def perform_create(self, serializer):
         student = Student(**serializer.validated_data)
@@ -203,6 +216,15 @@ class GuardianSerializer(ScopedModelSerializer):
         return super().validate(attrs)
 
 
+class GuardianListSerializer(serializers.ModelSerializer):
+    """A list row without contacts: phone and e-mail come one guardian at a time, each read logged."""
+
+    class Meta:
+        model = Guardian
+        fields = ["id", "student", "relation", "full_name"]
+        read_only_fields = fields
+
+
 class GuardianViewSet(AuditReadsMixin, ScopedMixin, ScopedCreateModelMixin, ScopedUpdateModelMixin,
                       mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                       viewsets.GenericViewSet):  # fmt: skip
@@ -211,6 +233,9 @@ class GuardianViewSet(AuditReadsMixin, ScopedMixin, ScopedCreateModelMixin, Scop
     queryset = Guardian.objects.select_related("student")
     serializer_class = GuardianSerializer
     filterset_class = GuardianFilter
+
+    def get_serializer_class(self):
+        return GuardianListSerializer if self.action == "list" else GuardianSerializer
 
     def perform_create(self, serializer):
         serializer.instance = _call(services.save_guardian, self.actor, Guardian(**serializer.validated_data))

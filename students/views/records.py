@@ -18,6 +18,8 @@ from django.views import generic
 from sms.accounts.models import User
 from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
 from sms.accounts.scoping import units_for, visible_to
+from sms.audit.models import EventKind
+from sms.audit.services import record as record_event
 from sms.exports import xlsx
 from sms.forms import DateInput, ScopedModelForm
 from sms.imports import ImportFlowView, ImportTemplateView, UploadForm
@@ -400,6 +402,7 @@ class StudentExport(ActorMixin, generic.View):
                 [s.learner_code, s.full_name, s.birth_date, s.get_sex_display(), s.ethnicity, s.class_name or "",
                  s.get_status_display(), s.school.name]
             )  # fmt: skip
+        record_event(EventKind.EXPORT, request=request, actor=self.actor, detail="Danh sách học sinh (xlsx)")
         return xlsx.response(book.save(), "danh-sach-hoc-sinh.xlsx")
 
 

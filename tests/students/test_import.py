@@ -202,3 +202,30 @@ def test_the_template_has_the_headers_and_one_example_row(world, principal):
     example = [c.value for c in ws[2]]
     assert example[0] == "3712345678" and example[HEADERS.index("Lớp")] == "6A1"
     assert all(c.value in (None, "") for c in ws[3])
+
+
+def test_a_class_change_is_refused_once_scored_in_a_running_semester(world, principal):
+    """The import follows the class-change rule: no move in the middle of a semester once the
+    learner has scores in their class (the semester result would be split)."""
+    from students import rules
+    from students.models import Score, ScoreSheet
+
+    SchoolClass.objects.create(school=world.a.school, school_year=world.a.year, grade=6, name="6A2")
+    confirm(principal, upload(principal, sheet([row(1)]), world.a.year))
+    e = Enrolment.objects.get()
+    semester = world.a.year.semesters.get(number=1)
+    semester.ends_on = dt.date.today() + dt.timedelta(days=30)
+    semester.save()
+    columns = rules.sheet_columns(
+        rules.RuleSet.TT22, assessment="scored", periods_per_year=140, grade=6, subject_code="toan", semester=1
+    )
+    the_sheet = ScoreSheet.objects.create(
+        school=world.a.school, semester=semester, school_class=e.school_class, subject=world.a.subject,
+        rule_set=rules.RuleSet.TT22, columns=ScoreSheet.freeze_columns(columns),
+    )  # fmt: skip
+    Score.objects.create(school=world.a.school, sheet=the_sheet, enrolment=e, column="tx1", value="8")
+    preview = upload(principal, sheet([row(1, **{"Lớp": "6A2"})]), world.a.year)
+    (checked,) = preview.context["preview"].rows
+    assert any("đã có điểm ở lớp 6A1" in message for message in checked.errors), checked
+    e.refresh_from_db()
+    assert e.school_class.name == "6A1"

@@ -161,3 +161,23 @@ def test_movements_are_read_only_and_written_by_the_actions(world):
     assert (
         teacher.post(f"{API}/students/{e.student_id}/movement/", {"kind": "drop_out", "effective_on": "2026-11-20"})
     ).status_code in (403, 404)
+
+
+def test_lists_carry_no_contacts_and_each_full_record_read_is_logged(world):
+    """The API list shows who a learner is, not their personal ID, address or family contacts;
+    those come one record at a time and every such read is in the activity log."""
+    a = world.a
+    s = student(a)
+    s.personal_id, s.address = "037214000123", "Số 5, ngõ 7"
+    s.save()
+    mother = Guardian.objects.create(student=s, relation="mother", full_name="Lê Thị Mai", phone="0912345678")
+    client = api_client(a.m(Role.PRINCIPAL))
+    rows = client.get(f"{API}/students/").json()["results"]
+    row = next(r for r in rows if r["id"] == s.pk)
+    assert "personal_id" not in row and "address" not in row and row["full_name"] == s.full_name
+    guardians = client.get(f"{API}/guardians/").json()["results"]
+    assert "phone" not in next(g for g in guardians if g["id"] == mother.pk)
+    assert not AuditEvent.objects.filter(kind=EventKind.RECORD_READ).exists()
+    assert client.get(f"{API}/students/{s.pk}/").json()["personal_id"] == "037214000123"
+    assert client.get(f"{API}/guardians/{mother.pk}/").json()["phone"] == "0912345678"
+    assert AuditEvent.objects.filter(kind=EventKind.RECORD_READ).count() == 2
