@@ -5,7 +5,8 @@ Every write is one transaction with the sheet row locked (``select_for_update``)
 teachers' saves of one sheet are applied one after the other, never interleaved. Only the
 teacher assigned to the class, subject and semester enters grades (Thông tư 22/2021; the
 homeroom teacher and the school's leaders read), only while the sheet is a draft and until
-the school's entry deadline.
+the school's entry deadline (or, for a sheet the principal reopened after the deadline, until
+it is submitted again).
 
 A save is a *batch* of cells with a client-made id: the same batch sent again (a dropped
 connection, a resend after logging in again) is answered with the stored reply and applied
@@ -19,6 +20,8 @@ A save costs the same number of queries whatever the class size or the number of
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -50,6 +53,8 @@ from ..models import (
     ScoreSheet,
     SheetStatus,
     SubjectResult,
+    UnlockRequest,
+    UnlockStatus,
 )
 from ..selectors import deadline_for, roster, rule_set_of
 
@@ -163,9 +168,23 @@ def _state_reason(sheet: ScoreSheet, closes_on: dt.date | None, today: dt.date |
         return MSG_LOCKED
     if sheet.status != SheetStatus.DRAFT:
         return MSG_SUBMITTED.format(status=sheet.get_status_display().lower())
-    if closes_on is not None and (today or timezone.localdate()) > closes_on:
+    if closes_on is not None and (today or timezone.localdate()) > closes_on and not _reopened_after(sheet, closes_on):
         return f"Đã hết hạn nhập điểm (hạn cuối {vn_date(closes_on)}). Liên hệ hiệu trưởng nếu cần gia hạn."
     return ""
+
+
+def _reopened_after(sheet: ScoreSheet, closes_on: dt.date) -> bool:
+    """Whether the principal reopened the (draft) sheet after its entry deadline: the latest
+    granted unlock request was decided after the deadline day. Such a sheet takes entries
+    until it is submitted again (the unlock would be useless otherwise). One query, only
+    asked when the deadline has passed."""
+    latest = (
+        UnlockRequest.objects.filter(sheet_id=sheet.pk, status=UnlockStatus.GRANTED, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    return latest is not None and timezone.localdate(latest) > closes_on
 
 
 # --- opening a sheet ----------------------------------------------------------------------------------
@@ -495,6 +514,33 @@ def _check_cells(
     return batch
 
 
+MSG_BATCH_REUSED = (
+    "Mã lần lưu này đã được dùng cho một lần lưu khác với các ô khác (có thể do bấm Quay lại rồi gửi lại "
+    "trang cũ). Chưa lưu gì: hãy tải lại bảng điểm, kiểm tra các ô rồi lưu lại."
+)
+
+
+def batch_digest(cells) -> str:
+    """SHA-256 of a batch's cells in a canonical form (sorted by learner, column, value, old), so
+    a resend of the same batch matches whatever the order of its cells, and the same id with
+    other cells does not. No queries."""
+    rows = []
+    for cell in cells:
+        if isinstance(cell, Mapping):
+            rows.append(
+                [
+                    str(cell.get("enrolment")),
+                    str(cell.get("column")),
+                    _text(cell.get("value")) or "",
+                    _text(cell.get("old")) or "",
+                ]
+            )
+        else:
+            rows.append([repr(cell), "", "", ""])
+    rows.sort()
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
 def save_cells(actor, sheet: ScoreSheet, *, batch_id: uuid.UUID, cells: list[dict]) -> dict:
     """Save a batch of cells typed by the assigned teacher, all or nothing.
 
@@ -502,7 +548,8 @@ def save_cells(actor, sheet: ScoreSheet, *, batch_id: uuid.UUID, cells: list[dic
     started from}]``. Only changed cells are written (new ``Score`` rows and updated ones, each
     with its history row: who, when, from which IP); a cleared cell keeps its row with "". The
     sheet's ``version`` grows, the semester results of the learners touched are recomputed, and
-    the reply is stored with the batch id: sending the same batch again returns it unchanged.
+    the reply is stored with the batch id and a digest of the cells: sending the same batch again
+    returns it unchanged, the same id with other cells is refused (``batch_reused``).
 
     Reply: ``{"version", "saved", "cells": [changed cells with updated_by/updated_at], "results":
     {enrolment id (str): result}}``. Raises ``PermissionDenied`` (not the assigned teacher),
@@ -517,13 +564,16 @@ def save_cells(actor, sheet: ScoreSheet, *, batch_id: uuid.UUID, cells: list[dic
         raise SheetError("Danh sách ô cần lưu không đúng định dạng.", code="bad_cells")
     if len(cells) > MAX_CELLS:
         raise SheetError(f"Một lần lưu tối đa {MAX_CELLS} ô.", code="too_many_cells")
+    digest = batch_digest(cells)
     with transaction.atomic():
         sheet = _locked_sheet(sheet)
         done = SaveBatch.objects.filter(batch_id=batch_id).first()
         if done is not None:
-            if done.sheet_id == sheet.pk and done.user_id == actor.user.pk:
+            same = done.sheet_id == sheet.pk and done.user_id == actor.user.pk
+            # a batch stored before digests were kept (blank) is trusted as before
+            if same and (not done.digest or done.digest == digest):
                 return done.reply
-            raise SheetError("Mã lần lưu này đã được dùng cho một lần lưu khác.", code="batch_reused")
+            raise SheetError(MSG_BATCH_REUSED, code="batch_reused")
         if not can_enter_grades(actor, sheet.school_class, sheet.subject, sheet.semester):
             raise PermissionDenied(MSG_NOT_ASSIGNED)
         reason = _state_reason(sheet, deadline_for(sheet))
@@ -582,7 +632,7 @@ def save_cells(actor, sheet: ScoreSheet, *, batch_id: uuid.UUID, cells: list[dic
             "results": results,
         }
         SaveBatch.objects.create(
-            school_id=sheet.school_id, batch_id=batch_id, sheet=sheet, user=actor.user, reply=reply
+            school_id=sheet.school_id, batch_id=batch_id, sheet=sheet, user=actor.user, reply=reply, digest=digest
         )
     return reply
 

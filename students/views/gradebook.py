@@ -256,6 +256,7 @@ class SheetDetail(ScopedDetailView):
                     "editable": data["editable"],
                     "saveUrl": reverse("api:scoresheet-save", kwargs={"pk": sheet.pk}),
                     "loginUrl": reverse("login"),
+                    "meUrl": reverse("api:me"),
                     "switchUrl": reverse("switch-unit"),
                     "columns": {c["key"]: {"label": c["label"], "kind": c["kind"]} for c in columns},
                     "messages": CLIENT_MESSAGES,

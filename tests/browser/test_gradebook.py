@@ -223,3 +223,90 @@ def test_grid_on_a_360_px_phone_scrolls_sideways_with_the_name_in_view(open_page
     assert box["x"] >= frame["x"] - 1 and box["x"] + box["width"] <= frame["x"] + frame["width"]
     target = cell(page, "Nguyễn Văn An", "ĐĐGck").bounding_box()
     assert target["x"] + target["width"] <= 361
+
+
+def open_the_sheet(page, side) -> ScoreSheet:
+    page.goto("/hoc-sinh/diem/")
+    row = page.get_by_role("row").filter(has_text="Toán")
+    with page.expect_navigation():
+        row.get_by_role("button", name=re.compile("Mở bảng điểm")).click()
+    return ScoreSheet.objects.get(school_class=side.klass, subject=side.subject)
+
+
+def test_conflict_is_announced_not_invalid_and_lu_overwrites(open_page):
+    world, side, learners = school_with_a_class()
+    page = open_page()
+    log_in(page, side.m("teacher2").user.username)
+    sheet = open_the_sheet(page, side)
+    # the same cell saved elsewhere meanwhile
+    Score.objects.create(school=side.school, sheet=sheet, enrolment=learners[0], column="tx1", value="5")
+    an = cell(page, "Nguyễn Văn An", "ĐĐGtx1")
+    an.fill("8")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(page, r"người khác sửa")
+    # a conflict, described to screen readers, but not invalid: Lưu must not refuse it
+    assert an.get_attribute("aria-invalid") is None
+    note = page.locator(f"#{an.get_attribute('aria-describedby')}")
+    assert "đã sửa thành 5" in note.inner_text() and "ghi đè" in note.inner_text()
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(page, r"Đã lưu 1 ô")
+    assert stored(sheet) == {("Nguyễn Văn An", "tx1"): "8"}
+    assert an.get_attribute("aria-describedby") is None
+
+    # a cell the server found already holding the value: later edits start from it (no false 409)
+    Score.objects.create(school=side.school, sheet=sheet, enrolment=learners[1], column="tx1", value="7")
+    binh = cell(page, "Trần Thị Bình", "ĐĐGtx1")
+    binh.fill("7")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(page, r"Đã lưu 0 ô")
+    binh.fill("6")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(page, r"Đã lưu 1 ô")
+    assert stored(sheet)[("Trần Thị Bình", "tx1")] == "6"
+
+
+def test_two_tabs_keep_each_others_unsaved_cells(open_page):
+    world, side, learners = school_with_a_class()
+    page = open_page()
+    log_in(page, side.m("teacher2").user.username)
+    sheet = open_the_sheet(page, side)
+    other = page.context.new_page()
+    other.goto(sheet.get_absolute_url())
+    cell(page, "Nguyễn Văn An", "ĐĐGtx1").fill("8")
+    cell(other, "Trần Thị Bình", "ĐĐGtx1").fill("7")
+    # each tab wrote only its own cell: both are kept, and each tab shows the other's
+    kept = page.evaluate("Object.keys(JSON.parse(Object.values(localStorage)[0]).pending).length")
+    assert kept == 2
+    assert cell(page, "Trần Thị Bình", "ĐĐGtx1").input_value() == "7"
+    # the other tab saves: both cells saved once, the first tab learns the stored values
+    other.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(other, r"Đã lưu 2 ô")
+    assert stored(sheet) == {("Nguyễn Văn An", "tx1"): "8", ("Trần Thị Bình", "tx1"): "7"}
+    page.wait_for_function("!document.querySelector('.gb-dirty')")
+    # a later edit in the first tab starts from the saved value: no conflict
+    cell(page, "Nguyễn Văn An", "ĐĐGtx1").fill("9")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    status_says(page, r"Đã lưu 1 ô")
+    assert stored(sheet)[("Nguyễn Văn An", "tx1")] == "9"
+
+
+def test_relogin_as_another_user_sends_nothing(open_page):
+    from django.contrib.sessions.models import Session
+
+    world, side, learners = school_with_a_class()
+    page = open_page()
+    log_in(page, side.m("teacher2").user.username)
+    sheet = open_the_sheet(page, side)
+    Session.objects.all().delete()
+    cell(page, "Nguyễn Văn An", "ĐĐGtx1").fill("8")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Phiên làm việc đã hết hạn")
+    dialog.wait_for()
+    dialog.get_by_label("Tên đăng nhập hoặc hộp thư công vụ").fill(side.m(Role.PRINCIPAL).user.username)
+    dialog.get_by_label("Mật khẩu").fill("Mật-khẩu-đủ-dài-1")
+    dialog.get_by_role("button", name="Đăng nhập và gửi lại").click()
+    page.locator("#gb-login-error").filter(has_text="tài khoản khác").wait_for()
+    assert dialog.is_visible()
+    assert stored(sheet) == {}
+    assert not SaveBatch.objects.exists()
+    assert cell(page, "Nguyễn Văn An", "ĐĐGtx1").input_value() == "8"

@@ -31,6 +31,8 @@ from students.models import (
     SheetStatus,
     Student,
     SubjectResult,
+    UnlockRequest,
+    UnlockStatus,
 )
 from students.services import gradebook
 from teachers.models import Position, StaffRecord, TeachingAssignment
@@ -253,6 +255,28 @@ def test_resending_the_same_batch_returns_the_same_reply_once(a):
         save(a, sheet, [cell(an, "tx2", "8")], batch=batch, actor=a.actors[Role.PRINCIPAL])
 
 
+def test_reused_batch_id_with_other_cells_is_refused(a):
+    sheet = opened(a)
+    an, binh = a.enrolments[0], a.enrolments[1]
+    batch = uuid.uuid4()
+    first = save(a, sheet, [cell(an, "tx1", "8"), cell(binh, "tx1", "7")], batch=batch)
+    assert SaveBatch.objects.get(batch_id=batch).digest == gradebook.batch_digest(
+        [cell(an, "tx1", "8"), cell(binh, "tx1", "7")]
+    )
+    # the same cells in another order are the same batch: the stored reply
+    assert save(a, sheet, [cell(binh, "tx1", "7"), cell(an, "tx1", "8")], batch=batch) == first
+    # the same id with another value (or another old value) is a clear refusal, nothing saved
+    for cells in ([cell(an, "tx1", "9", "8")], [cell(an, "tx1", "8"), cell(binh, "tx1", "7", "5")]):
+        with pytest.raises(gradebook.SheetError) as error:
+            save(a, sheet, cells, batch=batch)
+        assert error.value.code == "batch_reused" and error.value.status == 400
+        assert "đã được dùng" in error.value.message
+    assert values(sheet) == {(an.pk, "tx1"): "8", (binh.pk, "tx1"): "7"}
+    # a batch stored before digests were kept is answered as before
+    SaveBatch.objects.filter(batch_id=batch).update(digest="")
+    assert save(a, sheet, [cell(an, "tx1", "9", "8")], batch=batch) == first
+
+
 def test_invalid_cell_saves_nothing_and_names_row_and_column(a):
     sheet = opened(a)
     an, binh = a.enrolments[0], a.enrolments[1]
@@ -325,6 +349,43 @@ def test_deadline_day_is_open_the_day_after_is_not(a):
     # a grade's own deadline overrides the all-grades one
     EntryDeadline.objects.create(school=a.school, semester=a.semester, grade=a.klass.grade, closes_on=today)
     assert save(a, sheet, [cell(a.enrolments[0], "tx1", "9", "8")])["saved"] == 1
+
+
+def test_unlock_granted_after_the_deadline_reopens_entry_until_submitted(a):
+    sheet = opened(a)
+    an = a.enrolments[0]
+    save(a, sheet, [cell(an, "tx1", "8")])
+    today = timezone.localdate()
+    closes_on = today - dt.timedelta(days=3)
+    EntryDeadline.objects.create(school=a.school, semester=a.semester, closes_on=closes_on)
+    principal = a.m(Role.PRINCIPAL).user
+
+    def unlock(decided_at, status=UnlockStatus.GRANTED):
+        return UnlockRequest.objects.create(
+            school=a.school, sheet=sheet, reason="Nhập nhầm", status=status, decided_by=principal, decided_at=decided_at
+        )
+
+    # an unlock decided on the deadline day (or before) gives no extra time
+    unlock(timezone.make_aware(dt.datetime.combine(closes_on, dt.time(15))))
+    with pytest.raises(gradebook.SheetError) as error:
+        save(a, sheet, [cell(an, "tx1", "9", "8")])
+    assert error.value.code == "deadline_passed"
+    # a refused request after the deadline neither
+    unlock(timezone.now(), status=UnlockStatus.REFUSED)
+    with pytest.raises(gradebook.SheetError):
+        save(a, sheet, [cell(an, "tx1", "9", "8")])
+    assert not gradebook.grid(a.subject_teacher, sheet)["editable"]
+    # reopened by an unlock granted after the deadline: the draft takes entries again
+    unlock(timezone.now() - dt.timedelta(hours=1))
+    data = gradebook.grid(a.subject_teacher, sheet)
+    assert data["editable"] and data["reason"] == ""
+    assert save(a, sheet, [cell(an, "tx1", "9", "8")])["saved"] == 1
+    # … until it is submitted again
+    ScoreSheet.objects.filter(pk=sheet.pk).update(status=SheetStatus.SUBMITTED)
+    with pytest.raises(gradebook.SheetError) as error:
+        save(a, sheet, [cell(an, "tx1", "7", "9")])
+    assert error.value.code == "submitted"
+    assert values(sheet) == {(an.pk, "tx1"): "9"}
 
 
 def test_exempt_learner_cells_are_refused_and_marked(a):
@@ -648,6 +709,29 @@ def test_form_post_without_script_saves_and_reports_errors(a):
     assert values(sheet) == {(an.pk, "tx1"): "8.5"}
     # the principal's post is refused
     assert web_client(a.m(Role.PRINCIPAL)).post(sheet.get_absolute_url(), form).status_code == 403
+
+
+def test_form_batch_id_is_new_on_every_render_and_a_reused_one_is_refused(a):
+    sheet = opened(a)
+    an = a.enrolments[0]
+    browser = web_client(a.m("teacher2"))
+
+    def batch_of(html):
+        return html.split('name="batch_id" value="', 1)[1].split('"', 1)[0]
+
+    first = batch_of(browser.get(sheet.get_absolute_url()).content.decode())
+    assert first != batch_of(browser.get(sheet.get_absolute_url()).content.decode())
+    form = {"batch_id": first, f"c-{an.pk}-tx1": "8", f"o-{an.pk}-tx1": ""}
+    response = browser.post(sheet.get_absolute_url(), form, follow=True)
+    assert batch_of(response.content.decode()) != first
+    # Back, then the old page sent again with another value: refused in words, not lost silently
+    form[f"c-{an.pk}-tx1"] = "9"
+    response = browser.post(sheet.get_absolute_url(), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Mã lần lưu này đã được dùng" in html
+    assert 'value="9"' in html and batch_of(html) != first
+    assert values(sheet) == {(an.pk, "tx1"): "8"}
 
 
 def test_sheet_list_and_open(a, world):

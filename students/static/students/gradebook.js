@@ -6,11 +6,17 @@
    - Paste: a column or block copied from Excel (text/plain, tabs and newlines, a trailing
      newline, decimal commas) fills the cells from the focused one down and right.
    - Every change is checked at once (the same rules as students.rules.parse_cell; the server
-     stays the judge) and kept in localStorage (per sheet and user) until it is saved.
+     stays the judge) and kept in localStorage (per sheet and user) until it is saved. Every
+     write reads the stored cells, changes only its own cells and writes them back, so two tabs
+     of one sheet do not wipe each other's unsaved cells; each tab picks up the other's unsaved
+     cells (the `storage` event) and what it saved.
    - "Lưu" sends ONE request with a batch id made before sending and kept with the cells: a
      network error keeps them and offers "Gửi lại" with the SAME id, so a save that reached
      the server is not applied twice; an expired session opens a log-in dialog in the page and
-     then resends; on load, cells left unsaved are restored and the page says so.
+     then resends (only for the same user as the page's); on load, cells left unsaved are
+     restored and the page says so.
+   - A cell somebody else changed meanwhile (409) is marked as a conflict (not as invalid): the
+     next "Lưu" sends the user's value over the current one.
 */
 (function () {
   "use strict";
@@ -31,10 +37,8 @@
   /* The sheet no longer takes entries (sent, locked, past the deadline) but this browser still
      holds cells typed earlier: list them so nothing typed is lost silently. */
   function keptButClosed() {
-    var saved;
-    try { saved = JSON.parse(window.localStorage.getItem(storeKey) || "null"); } catch (e) { saved = null; }
-    if (!saved) { return; }
-    var cells = (saved.outbox ? saved.outbox.cells : []).concat(Object.keys(saved.pending || {}).map(function (k) { return saved.pending[k]; }));
+    var saved = readStore();
+    var cells = outboxCells(saved).concat(Object.keys(saved.pending).map(function (k) { return saved.pending[k]; }));
     if (!cells.length) { return; }
     var region = document.getElementById("gb-restore");
     var lines = cells.map(function (c) {
@@ -133,27 +137,59 @@
   /* --- what the user changed: pending cells and the batch being sent ------------------------ */
 
   // state.pending: key → {enrolment, column, value, old}; state.outbox: {batchId, cells} or null
-  var state = load();
-  function load() {
-    try {
-      var saved = JSON.parse(window.localStorage.getItem(storeKey) || "null");
-      if (saved && typeof saved === "object") {
-        return { pending: saved.pending || {}, outbox: saved.outbox || null };
-      }
-    } catch (e) { /* unreadable: start afresh */ }
-    return { pending: {}, outbox: null };
+  // (this tab's batch on its way). The browser's copy, shared by the sheet's tabs:
+  // {pending: key → cell, outboxes: batchId → {batchId, cells}, saved: key → {value, by, at, t}}
+  // ("saved": cells a tab saved lately, so the other tabs learn the new stored values).
+  var SAVED_KEEP_MS = 10 * 60 * 1000;
+  function readStore() {
+    var saved = null;
+    try { saved = JSON.parse(window.localStorage.getItem(storeKey) || "null"); } catch (e) { saved = null; }
+    if (!saved || typeof saved !== "object") { saved = {}; }
+    var outboxes = saved.outboxes && typeof saved.outboxes === "object" ? saved.outboxes : {};
+    if (saved.outbox && saved.outbox.batchId) { outboxes[saved.outbox.batchId] = saved.outbox; } // older format
+    return { pending: saved.pending || {}, outboxes: outboxes, saved: saved.saved || {} };
   }
-  function persist() {
+  function outboxCells(store) {
+    var cells = [];
+    Object.keys(store.outboxes).forEach(function (id) { cells = cells.concat(store.outboxes[id].cells || []); });
+    return cells;
+  }
+  /* read the shared copy, let `change` alter it, write it back (or remove it when empty) */
+  function update(change) {
     try {
-      if (!Object.keys(state.pending).length && !state.outbox) {
+      var store = readStore();
+      change(store);
+      var now = Date.now();
+      Object.keys(store.saved).forEach(function (k) { if (!(now - store.saved[k].t < SAVED_KEEP_MS)) { delete store.saved[k]; } });
+      if (!Object.keys(store.pending).length && !Object.keys(store.outboxes).length && !Object.keys(store.saved).length) {
         window.localStorage.removeItem(storeKey);
       } else {
-        window.localStorage.setItem(storeKey, JSON.stringify({ pending: state.pending, outbox: state.outbox, at: Date.now() }));
+        window.localStorage.setItem(storeKey, JSON.stringify({ pending: store.pending, outboxes: store.outboxes, saved: store.saved, at: now }));
       }
     } catch (e) {
       say("Trình duyệt không cho lưu tạm các ô chưa gửi (bộ nhớ đầy hoặc chế độ riêng tư): hãy bấm Lưu ngay.", "error");
     }
   }
+  function sameCell(a, b) { return !!a && !!b && a.value === b.value && (a.old || "") === (b.old || ""); }
+  /* this tab's cell `key` is now `cell` (null: no longer pending) */
+  function storeCell(key, cell) {
+    update(function (store) {
+      if (cell) { store.pending[key] = cell; } else { delete store.pending[key]; }
+    });
+  }
+  var state = (function () {
+    var store = readStore();
+    // a batch left by a closed tab is this page's to resend (same id: applied once)
+    var ids = Object.keys(store.outboxes);
+    var outbox = ids.length ? store.outboxes[ids[0]] : null;
+    var pending = {};
+    Object.keys(store.pending).forEach(function (k) { pending[k] = store.pending[k]; });
+    // further left batches go back to the pending cells (a resend would conflict at worst, never double)
+    ids.slice(1).forEach(function (id) {
+      (store.outboxes[id].cells || []).forEach(function (c) { var k = cellKey(c.enrolment, c.column); if (!pending[k]) { pending[k] = c; } });
+    });
+    return { pending: pending, outbox: outbox };
+  })();
   function unsavedCount() {
     var keys = {};
     Object.keys(state.pending).forEach(function (k) { keys[k] = 1; });
@@ -161,27 +197,35 @@
     return Object.keys(keys).length;
   }
 
+  /* An invalid cell (aria-invalid, refused by save()) or, without `message`, a valid one that
+     still shows its conflict note if it has one (data-conflict: somebody else changed it). */
   function setError(input, message) {
     var td = input.parentNode;
     var id = input.id + "-error";
     var box = document.getElementById(id);
-    if (message) {
+    var note = message || input.dataset.conflict || "";
+    if (note) {
       if (!box) {
         box = document.createElement("span");
-        box.className = "gb-cell-error";
         box.id = id;
         td.appendChild(box);
       }
-      box.textContent = message;
-      input.setAttribute("aria-invalid", "true");
+      box.className = message ? "gb-cell-error" : "gb-cell-error gb-cell-conflict";
+      box.textContent = note;
       input.setAttribute("aria-describedby", id);
-      td.classList.add("gb-invalid");
     } else {
       if (box) { box.parentNode.removeChild(box); }
-      input.removeAttribute("aria-invalid");
       input.removeAttribute("aria-describedby");
-      td.classList.remove("gb-invalid");
     }
+    if (message) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
+    td.classList.toggle("gb-invalid", !!message);
+    td.classList.toggle("gb-conflict", !!input.dataset.conflict);
+  }
+  /* a conflict (409): noted under the cell and in its description, NOT invalid, so Lưu overwrites */
+  function setConflict(input, message) {
+    if (message) { input.dataset.conflict = message; } else { delete input.dataset.conflict; }
+    var parsed = parse(input.dataset.kind, input.value);
+    setError(input, parsed.error || "");
   }
   function markDirty(input, dirty) {
     input.parentNode.classList.toggle("gb-dirty", dirty);
@@ -196,6 +240,7 @@
     var same = !parsed.error && parsed.value === (input.dataset.old || "");
     if (same) {
       delete state.pending[key];
+      if (input.dataset.conflict) { setConflict(input, ""); } // the user took the other value
     } else {
       state.pending[key] = {
         enrolment: parseInt(input.dataset.enrolment, 10),
@@ -205,7 +250,7 @@
       };
     }
     markDirty(input, !same || inOutbox(key));
-    persist();
+    storeCell(key, same ? null : state.pending[key]);
     if (document.activeElement === input) { describe(input); }
   }
   function inOutbox(key) {
@@ -308,6 +353,7 @@
   /* --- saving ----------------------------------------------------------------------------------- */
 
   var sending = false;
+  var wrongUser = false;
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -337,9 +383,16 @@
         return;
       }
       // the batch id is made and stored with the cells BEFORE anything is sent
-      state.outbox = { batchId: newBatchId(), cells: cells };
+      var outbox = state.outbox = { batchId: newBatchId(), cells: cells };
       state.pending = {};
-      persist();
+      update(function (store) {
+        store.outboxes[outbox.batchId] = outbox;
+        // the cells go from the pending ones to the batch, unless changed meanwhile in another tab
+        cells.forEach(function (c) {
+          var k = cellKey(c.enrolment, c.column);
+          if (sameCell(store.pending[k], c)) { delete store.pending[k]; }
+        });
+      });
     }
     send();
   }
@@ -347,6 +400,7 @@
   function send() {
     var outbox = state.outbox;
     if (!outbox) { return; }
+    if (wrongUser) { askLogin(); return; } // another account is logged in: never send this page's cells as theirs
     sending = true;
     saveButton.disabled = true;
     resendButton.hidden = true;
@@ -399,15 +453,22 @@
           input.dataset.old = e.current || "";
           input.dataset.updatedBy = e.updated_by || "";
           input.dataset.updatedAt = e.updated_at_display || "";
+          var hidden = form.querySelector('input[type=hidden][name="o-' + e.enrolment + "-" + e.column + '"]');
+          if (hidden) { hidden.value = e.current || ""; }
           var key = keyOf(input);
           if (state.pending[key]) { state.pending[key].old = e.current || ""; }
-          setError(input, e.message + " Bấm Lưu để ghi đè bằng giá trị của bạn.");
-          input.parentNode.classList.add("gb-conflict");
+          setConflict(input, e.message + " Bấm Lưu để ghi đè bằng giá trị của bạn.");
         } else {
           setError(input, e.message);
         }
       });
-      persist();
+      update(function (store) {
+        delete store.outboxes[outbox.batchId];
+        outbox.cells.forEach(function (c) {
+          var key = cellKey(c.enrolment, c.column);
+          if (state.pending[key]) { store.pending[key] = state.pending[key]; }
+        });
+      });
       say(body.detail || "Chưa lưu.", "error");
       var first = (body.errors || [])[0];
       if (first && byKey[cellKey(first.enrolment, first.column)]) { go(byKey[cellKey(first.enrolment, first.column)]); }
@@ -421,9 +482,23 @@
   }
 
   function saved(reply) {
-    var sent = state.outbox ? state.outbox.cells : [];
+    var outbox = state.outbox;
+    var sent = outbox ? outbox.cells : [];
     state.outbox = null;
-    (reply.cells || []).forEach(function (c) {
+    var written = {};
+    (reply.cells || []).forEach(function (c) { written[cellKey(c.enrolment, c.column)] = c; });
+    // a sent cell the server found already holding the value was not written, but that value
+    // is now what the cell holds: later edits start from it (no false conflict)
+    var stored = [];
+    sent.forEach(function (c) {
+      var key = cellKey(c.enrolment, c.column);
+      var input = byKey[key];
+      if (written[key] || !input) { return; }
+      var parsed = parse(input.dataset.kind, c.value);
+      if (parsed.error) { return; }
+      stored.push({ enrolment: c.enrolment, column: c.column, value: parsed.value, updated_by: input.dataset.updatedBy || "", updated_at_display: input.dataset.updatedAt || "" });
+    });
+    stored.concat(reply.cells || []).forEach(function (c) {
       var input = byKey[cellKey(c.enrolment, c.column)];
       if (!input) { return; }
       input.dataset.old = c.value;
@@ -440,6 +515,7 @@
       var input = byKey[cellKey(c.enrolment, c.column)];
       if (!input) { return; }
       var key = keyOf(input);
+      delete input.dataset.conflict;
       input.parentNode.classList.remove("gb-conflict");
       if (!state.pending[key]) {
         if (document.activeElement !== input) {
@@ -455,7 +531,21 @@
       if (cell) { cell.textContent = reply.results[enrolment].display || ""; }
     });
     if (reply.version !== undefined) { config.version = reply.version; }
-    persist();
+    // the shared copy: only this batch and the cells it saved go (a cell changed since, in this
+    // tab or another, stays pending); the other tabs learn the saved values
+    update(function (store) {
+      if (outbox) { delete store.outboxes[outbox.batchId]; }
+      var now = Date.now();
+      sent.forEach(function (c) {
+        var key = cellKey(c.enrolment, c.column);
+        if (sameCell(store.pending[key], c)) { delete store.pending[key]; }
+      });
+      stored.concat(reply.cells || []).forEach(function (c) {
+        var key = cellKey(c.enrolment, c.column);
+        store.saved[key] = { value: c.value, by: c.updated_by || "", at: c.updated_at_display || "", t: now };
+        if (state.pending[key]) { store.pending[key] = state.pending[key]; } // its `old` moved on
+      });
+    });
     var rest = Object.keys(state.pending).length;
     say("Đã lưu " + reply.saved + " ô lúc " + new Date().toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }) + "." +
         (rest ? " Còn " + rest + " ô sửa sau đó chưa lưu." : ""), "ok");
@@ -516,12 +606,29 @@
           loginError.textContent = "Tên đăng nhập hoặc mật khẩu không đúng (hoặc tài khoản đang bị tạm khoá). Hãy thử lại.";
           return null;
         }
-        // act again in the same unit and role as before the session ended
-        return post(config.switchUrl, { membership: config.membership, next: window.location.pathname }).then(function () {
-          document.getElementById("gb-login-password").value = "";
-          closeLogin();
-          say("Đã đăng nhập lại; đang gửi lại các ô chưa lưu…");
-          if (state.outbox) { send(); } else { save(); }
+        document.getElementById("gb-login-password").value = "";
+        // only the user who opened the page may send its cells: ask the server who logged in
+        return fetch(config.meUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (me) {
+          return me.ok ? me.json() : null;
+        }).then(function (me) {
+          if (!me || String(me.id) !== String(config.user)) {
+            var text = "Bạn vừa đăng nhập bằng tài khoản khác" + (me && me.username ? " (" + me.username + ")" : "") +
+              ", không phải tài khoản đã mở bảng điểm này. Chưa gửi gì; các ô chưa lưu vẫn được giữ trong trình duyệt. " +
+              "Hãy đăng nhập bằng đúng tài khoản của giáo viên bộ môn.";
+            loginError.textContent = text;
+            say(text, "error");
+            resendButton.hidden = false;
+            wrongUser = true;
+            return null;
+          }
+          wrongUser = false;
+          // act again in the same unit and role as before the session ended
+          return post(config.switchUrl, { membership: config.membership, next: window.location.pathname }).then(function () {
+            loginError.textContent = "";
+            closeLogin();
+            say("Đã đăng nhập lại; đang gửi lại các ô chưa lưu…");
+            if (state.outbox) { send(); } else { save(); }
+          });
         });
       }).catch(function () {
         loginError.textContent = "Không kết nối được tới máy chủ. Kiểm tra kết nối mạng rồi thử lại.";
@@ -565,8 +672,12 @@
           state.outbox.cells = state.outbox.cells.filter(function (o) { return cellKey(o.enrolment, o.column) !== key; });
         }
       });
-      if (state.outbox && !state.outbox.cells.length) { state.outbox = null; }
-      persist();
+      var emptied = state.outbox && !state.outbox.cells.length ? state.outbox.batchId : null;
+      if (emptied) { state.outbox = null; }
+      update(function (store) {
+        gone.forEach(function (c) { delete store.pending[cellKey(c.enrolment, c.column)]; });
+        if (emptied) { delete store.outboxes[emptied]; } else if (state.outbox) { store.outboxes[state.outbox.batchId] = state.outbox; }
+      });
     }
     if (!shown && !gone.length) { return; }
     var text = shown ? "Có " + unsavedCount() + " ô chưa lưu từ lần trước (đã điền lại vào bảng, được đánh dấu)." : "";
@@ -592,10 +703,56 @@
       setError(input, "");
       markDirty(input, false);
     });
+    var dropped = state.outbox ? state.outbox.batchId : null;
     state = { pending: {}, outbox: null };
-    persist();
+    update(function (store) {
+      cells.forEach(function (c) {
+        var key = cellKey(c.enrolment, c.column);
+        if (sameCell(store.pending[key], c)) { delete store.pending[key]; }
+      });
+      if (dropped) { delete store.outboxes[dropped]; }
+    });
     hideRestore();
     say("Đã bỏ các ô chưa lưu từ lần trước.");
+  });
+
+  /* --- the same sheet open in another tab ------------------------------------------------------- */
+
+  window.addEventListener("storage", function (event) {
+    if (event.key !== storeKey && event.key !== null) { return; }
+    var store = readStore();
+    // values another tab saved: they are now the cells' stored values
+    Object.keys(store.saved).forEach(function (key) {
+      var input = byKey[key], s = store.saved[key];
+      if (!input || inOutbox(key) || input.dataset.old === s.value) { return; }
+      input.dataset.old = s.value;
+      if (s.by) { input.dataset.updatedBy = s.by; input.dataset.updatedAt = s.at; input.title = "Sửa lần cuối: " + s.by + ", " + s.at; }
+      var hidden = form.querySelector('input[type=hidden][name="o-' + input.dataset.enrolment + "-" + input.dataset.column + '"]');
+      if (hidden) { hidden.value = s.value; }
+      var mine = state.pending[key];
+      var parsed = parse(input.dataset.kind, input.value);
+      if (mine && !parsed.error && parsed.value === s.value && !store.pending[key]) {
+        delete state.pending[key];
+        setConflict(input, "");
+        markDirty(input, false);
+        if (document.activeElement !== input) { input.value = display(s.value); }
+      } else if (!mine && document.activeElement !== input) {
+        input.value = display(s.value);
+      }
+    });
+    // cells typed in another tab and not saved yet: shown and kept here too, so either tab saves them
+    var picked = 0;
+    Object.keys(store.pending).forEach(function (key) {
+      var input = byKey[key], c = store.pending[key];
+      if (!input || sameCell(state.pending[key], c) || inOutbox(key)) { return; }
+      state.pending[key] = c;
+      if (document.activeElement !== input || input.value !== c.value) { input.value = c.value; }
+      var parsed = parse(input.dataset.kind, c.value);
+      setError(input, parsed.error || "");
+      markDirty(input, true);
+      picked++;
+    });
+    if (picked && !sending) { say("Đã nhận " + picked + " ô chưa lưu nhập ở thẻ khác của bảng điểm này. Chưa lưu."); }
   });
 
   restoreCells();
