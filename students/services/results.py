@@ -74,6 +74,7 @@ TERM_FIELDS = (
     "learning_before_adjustment",
     "adjusted_by_subject",
     "conduct",
+    "learning_after_retest",
     "absences",
     "absences_excused",
     "outcome",
@@ -177,15 +178,18 @@ class _Context:
     year: SchoolYear
     semesters: dict  # number → Semester
     classes: dict  # class id → (grade, name, rule_set)
-    enrolments: list  # (id, school id, class id, student name)
+    enrolments: list  # (id, school id, class id, student name, periods: the populations it belongs to)
     plan: dict  # grade → [_Subject] in name order
     sheets: dict  # (class id, subject id, semester number) → status
     semester_rows: dict  # (enrolment id, subject id, period) → (average, passed, level, test_score, excluded)
+    #                      (``excluded`` is the grade book's copy: exclusion is decided from ``exemptions``)
     year_rows: dict  # (enrolment id, subject id) → (id, *SUBJECT_FIELDS, retest_average, retest_passed, status)
     exemptions: dict  # (enrolment id, subject id) → [(kind, semester or None)]
     homeroom: dict  # (enrolment id, semester number) → (conduct, qualities, competencies)
     absences: dict  # enrolment id → (sem1 total, sem1 excused, sem2 total, sem2 excused, total, excused)
     terms: dict  # (enrolment id, period) → row dict
+    bounds: dict = field(default_factory=dict)  # semester number → (first day, last day)
+    left: dict = field(default_factory=dict)  # enrolment id → left_on (None: still here)
 
 
 # positions in the row tuples (plain tuples: tens of thousands of rows are read per school)
@@ -209,17 +213,21 @@ def _load(year: SchoolYear, *, class_ids=None, enrolment_ids=None) -> _Context:
         rule_set = rules.rule_set_for(year.start_year, grade)
         if rule_set != rules.RuleSet.NONE:
             classes[pk] = (grade, name, rule_set)
-    ends_on = year.ends_on
+    bounds = _bounds(year, semesters)
     enrolment_qs = Enrolment.objects.filter(school_year=year, school_class_id__in=list(classes)).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=ends_on)
+        Q(enrolled_on__isnull=True) | Q(enrolled_on__lte=bounds[2][1]),
+        Q(left_on__isnull=True) | Q(left_on__gte=bounds[1][0]),
     )
     if enrolment_ids is not None:
         enrolment_qs = enrolment_qs.filter(pk__in=list(enrolment_ids))
-    enrolments = list(
-        enrolment_qs.order_by("school_class_id", "student__sort_key", "pk").values_list(
-            "pk", "school_id", "school_class_id", "student__full_name"
-        )
-    )
+    enrolments, left = [], {}
+    for pk, school_id, class_id, name, enrolled_on, left_on in enrolment_qs.order_by(
+        "school_class_id", "student__sort_key", "pk"
+    ).values_list("pk", "school_id", "school_class_id", "student__full_name", "enrolled_on", "left_on"):
+        periods = _periods_present(bounds, enrolled_on, left_on)
+        if periods:
+            enrolments.append((pk, school_id, class_id, name, periods))
+            left[pk] = left_on
 
     plan: dict = defaultdict(list)
     grades = {grade for grade, _, _ in classes.values()}
@@ -266,7 +274,41 @@ def _load(year: SchoolYear, *, class_ids=None, enrolment_ids=None) -> _Context:
         for row in TermResult.objects.filter(**by_enrolment).values_list(*TERM_COLUMNS, *TERM_FIELDS)
     }
     return _Context(year, semesters, classes, enrolments, dict(plan), sheets, semester_rows, year_rows, exemptions,
-                    homeroom, absences, terms)  # fmt: skip
+                    homeroom, absences, terms, bounds, left)  # fmt: skip
+
+
+def _bounds(year: SchoolYear, semesters: dict) -> dict:
+    """Semester number → (first day, last day); the year's dates for a semester not set up."""
+    return {
+        n: (semesters[n].starts_on, semesters[n].ends_on) if n in semesters else (year.starts_on, year.ends_on)
+        for n in (1, 2)
+    }
+
+
+def _periods_present(bounds: dict, enrolled_on, left_on) -> frozenset:
+    """The periods whose population an enrolment belongs to — the one population per period that both the
+    computation and the approval use.
+
+    A semester's population: the enrolments present during it, i.e. enrolled before it ends and not left
+    before it starts (no dates: the whole year). A learner who left after semester I keeps their semester I
+    result at this school; one who joined after semester I ended (a transfer-in) has no semester I here —
+    the school they came from keeps that record. The year's population: the learners still here at the end
+    of semester II (the year result belongs to the school where the year ends; a learner who left earlier
+    gets none here)."""
+    periods = set()
+    for number, (starts_on, ends_on) in bounds.items():
+        if (enrolled_on is None or enrolled_on <= ends_on) and (left_on is None or left_on >= starts_on):
+            periods.add(SEMESTER_PERIODS[number])
+    if Period.SEMESTER_2 in periods and (left_on is None or left_on > bounds[2][1]):
+        periods.add(Period.YEAR)
+    return frozenset(periods)
+
+
+def _left_during(bounds: dict, period: str, left_on) -> bool:
+    """Whether a learner of ``period``'s population left before the period ended (a semester only: the year's
+    population is still here at its end)."""
+    number = {Period.SEMESTER_1: 1, Period.SEMESTER_2: 2}.get(period)
+    return number is not None and left_on is not None and left_on <= bounds[number][1]
 
 
 def _absences(year, semesters, by_enrolment) -> dict:
@@ -305,7 +347,11 @@ def _taught(ctx: _Context, class_id: int, subject_id: int, number: int) -> bool:
 
 def _exemption(ctx: _Context, enrolment_id: int, subject_id: int, number: int | None) -> str | None:
     """The exemption kind applying to a semester (``number``) or to the year (None: the whole year, or
-    semester II, on which the year result rests), else None."""
+    semester II, on which the year result rests), else None.
+
+    Exclusion is decided here, from the ``Exemption`` rows as they are now (``Exemption.applies_to``), never
+    from the ``excluded`` flag the grade book stored on a semester row: that copy goes stale when an exemption
+    is removed or moved to another subject or semester without the sheet being saved again."""
     found = None
     for kind, semester in ctx.exemptions.get((enrolment_id, subject_id), ()):
         applies = semester in (None, 2) if number is None else semester in (None, number)
@@ -328,6 +374,7 @@ class _Learner:
     retest_subjects: list = field(default_factory=list)  # [_Subject] that may be re-tested
     stage: str = ""  # outcome before re-tests / summer conduct ("" when not computable)
     iep_periods: set = field(default_factory=set)
+    periods: frozenset = frozenset()  # the populations the learner belongs to (``_periods_present``)
 
 
 def _semester_learning(ctx, learner, class_id, grade, subjects, number):
@@ -343,7 +390,7 @@ def _semester_learning(ctx, learner, class_id, grade, subjects, number):
         if kind == ExemptionKind.INDIVIDUAL_PLAN:
             iep = True
             continue
-        if kind or (row and row[EXCLUDED]):
+        if kind:
             continue
         if subject.assessment == "scored":
             value = row[AVERAGE] if row else None
@@ -387,6 +434,7 @@ def _empty_term(rule_set) -> dict:
         "learning_before_adjustment": "",
         "adjusted_by_subject": "",
         "conduct": "",
+        "learning_after_retest": "",
         "absences": 0,
         "absences_excused": 0,
         "outcome": "",
@@ -400,12 +448,19 @@ def _manual(ctx, enrolment_id, period) -> str:
 
 
 def _derive_secondary(ctx: _Context, learner: _Learner, class_id: int, grade: int, subjects) -> None:
+    """The semesters of the learner's populations, then the year when the learner is still here at its end.
+
+    A learner who joined after semester I ended (a transfer-in) has no semester I at this school — the school
+    they came from keeps its own semester I record. Their year result rests on semester II alone, as for a
+    subject taught only in semester II (``_taught``, ``rules.year_average``): each subject's year result is
+    its semester II one, and the year's conduct is semester II's."""
     rule_set = learner.rule_set
     e = learner.enrolment_id
     absences = ctx.absences.get(e, (0, 0, 0, 0, 0, 0))
+    numbers = [n for n in (1, 2) if SEMESTER_PERIODS[n] in learner.periods]
     conducts = {}
     # semesters
-    for number in (1, 2):
+    for number in numbers:
         period = SEMESTER_PERIODS[number]
         term = _empty_term(rule_set)
         scored, comments, missing, iep = _semester_learning(ctx, learner, class_id, grade, subjects, number)
@@ -426,6 +481,9 @@ def _derive_secondary(ctx: _Context, learner: _Learner, class_id: int, grade: in
         term["absences"], term["absences_excused"] = absences[(number - 1) * 2], absences[(number - 1) * 2 + 1]
         term["missing"] = missing
         learner.terms[period] = term
+    if Period.YEAR not in learner.periods:
+        return
+    with_sem1 = 1 in numbers
 
     # the year: subject by subject, then the overall result
     term = _empty_term(rule_set)
@@ -441,16 +499,11 @@ def _derive_secondary(ctx: _Context, learner: _Learner, class_id: int, grade: in
         if year_kind == ExemptionKind.INDIVIDUAL_PLAN:
             iep = True
             continue
-        if year_kind or (row2 and row2[EXCLUDED]):
-            values["excluded"] = True
+        if year_kind:
             continue
         if subject.assessment == "scored":
             sem2 = row2[AVERAGE] if row2 else None
-            in_sem1 = (
-                _taught(ctx, class_id, subject.id, 1)
-                and not _exemption(ctx, e, subject.id, 1)
-                and not (row1 and row1[EXCLUDED])
-            )
+            in_sem1 = with_sem1 and _taught(ctx, class_id, subject.id, 1) and not _exemption(ctx, e, subject.id, 1)
             sem1 = row1[AVERAGE] if (row1 and in_sem1) else None
             if in_sem1 and sem1 is None:
                 missing.append(f"Thiếu điểm môn {subject.name} HK I")
@@ -477,7 +530,7 @@ def _derive_secondary(ctx: _Context, learner: _Learner, class_id: int, grade: in
         learner.iep_periods.add(Period.YEAR)
         if not manual:
             missing.append(IEP_MISSING)
-    for number in (1, 2):
+    for number in numbers:
         if not conducts[number]:
             missing.append(_conduct_missing(rule_set, number))
     term["absences"], term["absences_excused"] = absences[4], absences[5]
@@ -488,7 +541,9 @@ def _derive_secondary(ctx: _Context, learner: _Learner, class_id: int, grade: in
         # xếp loại hạnh kiểm học kỳ II"); promotion and titles of those years are not computed.
         term["conduct"] = conducts[2]
         return
-    if conducts[1] and conducts[2]:
+    if not with_sem1:
+        term["conduct"] = conducts[2]  # semester II alone (a transfer-in after semester I)
+    elif conducts[1] and conducts[2]:
         term["conduct"] = str(rules.year_conduct(conducts[1], conducts[2]))
     learning = (manual if iep else "") or term["learning"]
     if missing or not learning or not term["conduct"]:
@@ -526,7 +581,9 @@ def _outcome(ctx, learner, term, grade, learning, scored, comments, by_code) -> 
             after = rules.learning_level(*rules.apply_retests(scored, comments, retest_scored, retest_comments))
             done = len(retest_scored) + len(retest_comments) == len(eligible)
             if after != rules.Level.FAIL or done:
-                # re-assessed: promoted, or (every failed subject re-tested and still Chưa đạt) repeats
+                # re-assessed: promoted, or (every failed subject re-tested and still Chưa đạt) repeats; the
+                # year's learning result stays, the re-assessed one is kept beside it
+                term["learning_after_retest"] = str(after)
                 outcome = rules.promotion(conduct, after, absences, final_grade=final_grade, after_summer=True)
     term["outcome"] = str(outcome)
     if outcome in (rules.Outcome.PROMOTED, rules.Outcome.COMPLETED) and learner.stage == outcome:
@@ -538,6 +595,8 @@ def _derive_primary(ctx: _Context, learner: _Learner, class_id: int, grade: int,
     """TT27/2020 Art. 13–14 (TT30/2014 as amended by TT22/2016): the year result from the end-of-year levels
     (semester II), the qualities and competencies of semester II and the end-of-year tests."""
     e = learner.enrolment_id
+    if Period.YEAR not in learner.periods:
+        return
     term = _empty_term(learner.rule_set)
     levels, tests, missing, iep = {}, {}, [], False
     for subject in subjects:
@@ -548,8 +607,7 @@ def _derive_primary(ctx: _Context, learner: _Learner, class_id: int, grade: int,
         if kind == ExemptionKind.INDIVIDUAL_PLAN:
             iep = True
             continue
-        if kind or (row and row[EXCLUDED]):
-            values["excluded"] = True
+        if kind:
             continue
         level = (row[LEVEL] if row else "") or ""
         values["level"] = level
@@ -597,9 +655,9 @@ def _derive_primary(ctx: _Context, learner: _Learner, class_id: int, grade: int,
 
 def _derive(ctx: _Context) -> list[_Learner]:
     learners = []
-    for e, school_id, class_id, name in ctx.enrolments:
+    for e, school_id, class_id, name, periods in ctx.enrolments:
         grade, _, rule_set = ctx.classes[class_id]
-        learner = _Learner(e, school_id, name, str(rule_set))
+        learner = _Learner(e, school_id, name, str(rule_set), periods=periods)
         subjects = ctx.plan.get(grade, [])
         if rules.is_primary(rule_set):
             _derive_primary(ctx, learner, class_id, grade, subjects)
@@ -945,7 +1003,11 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
     """The principal approves a class's results of a period: recomputed first, then TermResult rows and that
     period's SubjectResult rows → APPROVED and the semester's HomeroomAssessment rows approved (history kept).
     Refused while a sheet of the class for that semester is not approved, or a learner's result is incomplete.
-    Returns the number of learners approved."""
+
+    Only the period's population counts (``_periods_present``, the same one the computation uses): rows of a
+    learner outside it — one who left before the period, one who joined after it — are neither required nor
+    approved. A learner who left during a semester is not required either: their rows are approved when
+    complete and otherwise left as they are. Returns the number of learners approved."""
     if period not in Period.values:
         raise ResultsError({"period": "Kỳ không hợp lệ."})
     if not can(actor, "view", school_class) or not may_approve(actor, school_class):
@@ -972,15 +1034,23 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
         if open_sheets:
             names = [f"{name} (HK {'I' if n == 1 else 'II'})" if len(numbers) > 1 else name for name, n in open_sheets]
             raise ResultsError(f"Còn bảng điểm chưa duyệt: {', '.join(names)}.")
-        _compute(year, class_ids=[school_class.pk])
-        terms = list(
-            TermResult.objects.select_for_update()
+        ctx = _load(year, class_ids=[school_class.pk])
+        _write(ctx, _derive(ctx), Summary(classes=len(ctx.classes)))
+        population = {e: periods for e, _, _, _, periods in ctx.enrolments}
+        terms = [
+            t
+            for t in TermResult.objects.select_for_update()
             .filter(enrolment__school_class=school_class, period=period)
             .select_related("enrolment__student")
-        )
+            if period in population.get(t.enrolment_id, ())
+        ]
         has_terms = not rules.is_primary(rule_set) or period == Period.YEAR
         if has_terms and not terms:
             raise ResultsError("Chưa có kết quả để duyệt: hãy tính kết quả trước.")
+        skipped = {
+            t.enrolment_id for t in terms if t.missing and _left_during(ctx.bounds, period, ctx.left[t.enrolment_id])
+        }
+        terms = [t for t in terms if t.enrolment_id not in skipped]
         incomplete = [t for t in terms if t.missing]
         if incomplete:
             names = ", ".join(str(t.enrolment.student) for t in incomplete[:5]) + (" …" if len(incomplete) > 5 else "")
@@ -989,18 +1059,25 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
         for term in to_approve:
             term.status = ResultStatus.APPROVED
         bulk_update_with_history(to_approve, TermResult, ["status"], actor=actor, batch_size=BATCH)
+        approved = (
+            {t.enrolment_id for t in terms}
+            if has_terms
+            else {e for e, periods in population.items() if period in periods}
+        )
         subject_rows = list(
-            SubjectResult.objects.filter(enrolment__school_class=school_class, period=period).exclude(
-                status=ResultStatus.APPROVED
-            )
+            SubjectResult.objects.filter(
+                enrolment__school_class=school_class, period=period, enrolment_id__in=approved
+            ).exclude(status=ResultStatus.APPROVED)
         )
         for row in subject_rows:
             row.status = ResultStatus.APPROVED
         bulk_update_with_history(subject_rows, SubjectResult, ["status"], actor=actor, batch_size=BATCH)
+        in_semester = Q(pk__in=[])
+        for n in numbers:
+            ids = [e for e in approved if SEMESTER_PERIODS[n] in population[e]]
+            in_semester |= Q(semester__number=n, enrolment_id__in=ids)
         homeroom = list(
-            HomeroomAssessment.objects.filter(
-                enrolment__school_class=school_class, semester__number__in=numbers, approved=False
-            )
+            HomeroomAssessment.objects.filter(in_semester, enrolment__school_class=school_class, approved=False)
         )
         for row in homeroom:
             row.approved = True
@@ -1017,11 +1094,12 @@ def retest_subjects_for(enrolment: Enrolment) -> list:
 # --- reading results for the pages (through the door) ------------------------------------------------
 
 
-def cell_text(row: SubjectResult | None, assessment: str, *, primary: bool) -> str:
-    """A subject result as the mark book shows it: 8,5 / Đ / CĐ / T (9) / Miễn; a re-test after an arrow."""
+def cell_text(row: SubjectResult | None, assessment: str, *, primary: bool, excluded: bool | None = None) -> str:
+    """A subject result as the mark book shows it: 8,5 / Đ / CĐ / T (9) / Miễn; a re-test after an arrow.
+    ``excluded`` (from the exemptions in force, ``exempted``) overrides the row's stored flag."""
     if row is None:
         return ""
-    if row.excluded:
+    if row.excluded if excluded is None else excluded:
         return "Miễn"
     if primary:
         text = row.level or ""
@@ -1037,12 +1115,26 @@ def cell_text(row: SubjectResult | None, assessment: str, *, primary: bool) -> s
     return text
 
 
+def exempted(enrolment_ids) -> set:
+    """(enrolment id, subject id, period) of the semester results left out by the exemptions in force now
+    (``Exemption.applies_to``): one query. The flag stored on a semester row may be stale."""
+    found = set()
+    for e, s, semester in Exemption.objects.filter(enrolment_id__in=list(enrolment_ids)).values_list(
+        "enrolment_id", "subject_id", "semester"
+    ):
+        for number, period in SEMESTER_PERIODS.items():
+            if semester is None or semester == number:
+                found.add((e, s, period))
+    return found
+
+
 def term_texts(term: TermResult | None, subject_names: dict | None = None) -> dict:
-    """A TermResult's cells in Vietnamese: learning (with the Art. 9.3 note or the principal's decision),
-    conduct (and after summer), absences, outcome, title, what is missing, status."""
+    """A TermResult's cells in Vietnamese: learning (with the Art. 9.3 note or the principal's decision, and
+    the level re-assessed after the summer re-tests), conduct (and after summer), absences, outcome, title,
+    what is missing, status."""
     if term is None:
-        return {"learning": "", "note": "", "conduct": "", "absences": "", "outcome": "", "title": "", "missing": [],
-                "status": "Chưa tính", "approved": False}  # fmt: skip
+        return {"learning": "", "note": "", "after_retest": "", "conduct": "", "absences": "", "outcome": "",
+                "title": "", "missing": [], "status": "Chưa tính", "approved": False}  # fmt: skip
     learning = learning_label(term.rule_set, term.final_learning)
     note = ""
     if term.manual_learning:
@@ -1051,12 +1143,16 @@ def term_texts(term: TermResult | None, subject_names: dict | None = None) -> di
         subject = (subject_names or {}).get(term.adjusted_by_subject, term.adjusted_by_subject)
         before = learning_label(term.rule_set, term.learning_before_adjustment)
         note = f"Điều chỉnh theo Điều 9.3 (môn {subject}): từ {before}"
+    after_retest = ""
+    if term.learning_after_retest:
+        after_retest = f"Sau kiểm tra lại: {learning_label(term.rule_set, term.learning_after_retest)}"
     conduct = conduct_label(term.rule_set, term.conduct)
     if term.conduct_after_summer:
         conduct += f" → sau hè: {conduct_label(term.rule_set, term.conduct_after_summer)}"
     return {
         "learning": learning,
         "note": note,
+        "after_retest": after_retest,
         "conduct": conduct,
         "absences": f"{term.absences} ({term.absences_excused} có phép)" if term.absences else "0",
         "outcome": term.get_outcome_display() if term.outcome else "",
@@ -1095,6 +1191,7 @@ def class_table(actor, school_class: SchoolClass, period: str) -> dict:
         t.enrolment_id: t
         for t in visible_to(actor, TermResult).filter(enrolment__school_class=school_class, period=period)
     }
+    exempt = exempted([e.pk for e in enrolments]) if period != Period.YEAR else None
     rows = []
     for number, enrolment in enumerate(enrolments, start=1):
         rows.append(
@@ -1103,7 +1200,12 @@ def class_table(actor, school_class: SchoolClass, period: str) -> dict:
                 "enrolment": enrolment,
                 "left": enrolment.left_on is not None,
                 "cells": [
-                    cell_text(results.get((enrolment.pk, sid)), assessment, primary=primary)
+                    cell_text(
+                        results.get((enrolment.pk, sid)),
+                        assessment,
+                        primary=primary,
+                        excluded=None if exempt is None else (enrolment.pk, sid, period) in exempt,
+                    )
                     for sid, _, assessment, _ in subjects
                 ],
                 "term": term_texts(terms.get(enrolment.pk), names),
@@ -1131,6 +1233,7 @@ __all__ = [
     "class_table",
     "compute_results",
     "conduct_label",
+    "exempted",
     "learner_state",
     "learning_label",
     "record_retest",

@@ -92,7 +92,7 @@ class ClassResults(ScopedObjectMixin, generic.DetailView):
                 stored = row.get("raw")
                 values += [
                     term["learning"],
-                    term["note"],
+                    "; ".join(text for text in (term["note"], term["after_retest"]) if text),
                     term["conduct"],
                     stored.absences if stored else "",
                     stored.absences_excused if stored else "",
@@ -226,7 +226,9 @@ class SchoolResults(ActorMixin, generic.TemplateView):
             else ["school_id", "school__name"]
         )
         grouped = (
-            results.values(*keys, "learning", "manual_learning", "conduct", "outcome", "title", "missing")
+            results.values(
+                *keys, "learning", "manual_learning", "learning_after_retest", "conduct", "outcome", "title", "missing"
+            )
             .annotate(n=Count("pk"))
             .order_by()
         )
@@ -261,7 +263,8 @@ class SchoolResults(ActorMixin, generic.TemplateView):
                 heads[key] = {"name": key[0], "pk": key[1]}
             entry, n = counts[key], row["n"]
             entry["n"] += n
-            learning = row["manual_learning"] or row["learning"]
+            # the level re-assessed after the summer re-tests, when there is one, counts in the statistics
+            learning = row["learning_after_retest"] or row["manual_learning"] or row["learning"]
             if row["missing"] or not learning:
                 entry["incomplete"] += n
             else:
@@ -382,13 +385,17 @@ class EnrolmentResults(ScopedDetailView):
             subjects.setdefault(row.subject_id, row.subject)
             by_subject[(row.subject_id, row.period)] = row
         names = {s.code: s.name for s in subjects.values()}
+        exempt = service.exempted([enrolment.pk])
         lines = []
         for subject in sorted(subjects.values(), key=lambda s: (s.name, s.pk)):
             line = {"subject": subject}
             for number, period in ((1, Period.SEMESTER_1), (2, Period.SEMESTER_2)):
                 line[f"cells{number}"] = [text for _, text in sorted(cells.get((subject.pk, number), []))]
                 line[f"result{number}"] = service.cell_text(
-                    by_subject.get((subject.pk, period)), subject.assessment, primary=primary
+                    by_subject.get((subject.pk, period)),
+                    subject.assessment,
+                    primary=primary,
+                    excluded=(enrolment.pk, subject.pk, period) in exempt,
                 )
             line["year"] = service.cell_text(by_subject.get((subject.pk, Period.YEAR)), subject.assessment,
                                              primary=primary)  # fmt: skip

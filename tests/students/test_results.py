@@ -759,3 +759,129 @@ def test_query_count_does_not_grow_with_the_class(world):
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 20
+
+
+# --- who belongs to a period: leavers and transfer-ins ------------------------------------------------------
+
+
+def test_leaver_keeps_semester_one_and_does_not_block_the_class(world):
+    side = world.a
+    subjects = plan(side, scored=["toan"], comment=[])
+    stay, leave = enrol(side, name="An Ở Lại"), enrol(side, name="Bình Thôi Học")
+    fill(stay, subjects, 8.0)
+    conduct(stay)
+    fill(leave, subjects, 7.0, {})  # semester I only
+    conduct(leave, "tot", None)
+    compute(side)  # computed while still in the class: an incomplete year row
+    assert term(leave).missing
+    leave.left_on = semester(side.klass, 2).starts_on  # left after semester I
+    leave.save()
+    compute(side)
+    assert term(leave, Period.SEMESTER_1).learning and not term(leave, Period.SEMESTER_1).missing
+    principal = actor(side.m(Role.PRINCIPAL))
+    assert service.approve_results(principal, side.klass, Period.SEMESTER_1) == 2
+    assert service.approve_results(principal, side.klass, Period.SEMESTER_2) == 1
+    assert service.approve_results(principal, side.klass, Period.YEAR) == 1
+    # the rows computed before the learner left are outside the populations: neither required nor approved
+    assert term(leave).status == term(leave, Period.SEMESTER_2).status == ResultStatus.COMPUTED
+    assert term(leave, Period.SEMESTER_1).status == ResultStatus.APPROVED
+
+
+def test_learner_who_left_during_a_semester_is_not_required(world):
+    side = world.a
+    subjects = plan(side, scored=["toan"], comment=[])
+    stay, leave = enrol(side), enrol(side, name="Cúc Chuyển Đi")
+    fill(stay, subjects, 8.0)
+    conduct(stay)
+    fill(leave, subjects, 7.0, {})
+    conduct(leave, "tot", None)
+    sem2 = semester(side.klass, 2)
+    leave.left_on = sem2.starts_on + dt.timedelta(days=30)
+    leave.save()
+    compute(side)
+    assert term(leave, Period.SEMESTER_2).missing  # computed, incomplete
+    assert not TermResult.objects.filter(enrolment=leave, period=Period.YEAR).exists()
+    assert service.approve_results(actor(side.m(Role.PRINCIPAL)), side.klass, Period.SEMESTER_2) == 1
+    assert term(leave, Period.SEMESTER_2).status == ResultStatus.COMPUTED
+
+
+def test_transfer_in_after_semester_one_is_assessed_on_semester_two(world):
+    side = world.a
+    subjects = plan(side)
+    stay, joined = enrol(side), enrol(side, name="Dũng Chuyển Đến")
+    fill(stay, subjects, 8.0)
+    conduct(stay)
+    joined.enrolled_on = semester(side.klass, 2).starts_on
+    joined.save()
+    fill(joined, subjects, {}, {**dict.fromkeys(SCORED, 8.5), "toan": 9.0})
+    SubjectResult.objects.filter(enrolment=joined, period=Period.SEMESTER_1).delete()  # the other school's
+    conduct(joined, None, "kha")
+    compute(side)
+    assert not TermResult.objects.filter(enrolment=joined, period=Period.SEMESTER_1).exists()
+    year = term(joined)
+    assert year.missing == []
+    assert (year.learning, year.conduct, year.outcome) == ("tot", "kha", rules.Outcome.PROMOTED)
+    assert year_subject(joined, subjects["toan"]).average == Decimal("9.0")
+    principal = actor(side.m(Role.PRINCIPAL))
+    assert service.approve_results(principal, side.klass, Period.SEMESTER_1) == 1
+    assert service.approve_results(principal, side.klass, Period.SEMESTER_2) == 2
+    assert service.approve_results(principal, side.klass, Period.YEAR) == 2
+
+
+# --- exclusion follows the exemptions in force ----------------------------------------------------------------
+
+
+def test_a_stale_excluded_flag_on_a_semester_row_is_ignored(world):
+    side = world.a
+    subjects = plan(side)
+    enrolment = enrol(side)
+    fill(enrolment, subjects, {**dict.fromkeys(SCORED, 8.5), "tin-hoc": 6.0})
+    conduct(enrolment)
+    exemption = Exemption.objects.create(
+        school=side.school, enrolment=enrolment, subject=subjects["tin-hoc"], reason="Nhầm môn"
+    )
+    SubjectResult.objects.filter(enrolment=enrolment, subject=subjects["tin-hoc"]).update(excluded=True)
+    compute(side)
+    assert term(enrolment).learning == "tot"
+    # the exemption was on the wrong subject: moved; the grade book's flag on Tin học is left behind
+    exemption.subject = subjects["cong-nghe"]
+    exemption.save()
+    compute(side)
+    assert term(enrolment).learning == "kha"
+    assert year_subject(enrolment, subjects["tin-hoc"]).excluded is False
+    assert year_subject(enrolment, subjects["cong-nghe"]).excluded is True
+    table = service.class_table(actor(side.m(Role.PRINCIPAL)), side.klass, Period.SEMESTER_1)
+    cells = dict(zip(table["subjects"], table["rows"][0]["cells"], strict=True))
+    assert (cells["Tin học"], cells["Công nghệ"]) == ("6,0", "Miễn")
+
+
+def test_exemption_of_one_semester_only(world):
+    side = world.a
+    subjects = plan(side)
+    enrolment = enrol(side)
+    fill(enrolment, subjects, {**dict.fromkeys(SCORED, 8.5), "tin-hoc": 6.0})
+    conduct(enrolment)
+    Exemption.objects.create(
+        school=side.school, enrolment=enrolment, subject=subjects["tin-hoc"], semester=1, reason="Ốm HK I"
+    )
+    compute(side)
+    assert term(enrolment, Period.SEMESTER_1).learning == "tot"
+    assert term(enrolment, Period.SEMESTER_2).learning == "kha"
+
+
+# --- the learning level re-assessed after re-tests ------------------------------------------------------------
+
+
+def test_learning_after_retest_is_stored(world):
+    side = world.a
+    subjects, enrolment = _failing(side)
+    assert term(enrolment).learning_after_retest == ""
+    principal = actor(side.m(Role.PRINCIPAL))
+    service.record_retest(principal, enrolment, subjects["toan"], "6,5")
+    assert term(enrolment).learning_after_retest == ""  # still waiting for Ngữ văn
+    service.record_retest(principal, enrolment, subjects["ngu-van"], "5")
+    year = term(enrolment)
+    assert (year.learning, year.learning_after_retest) == ("chua_dat", "dat")
+    assert service.term_texts(year)["after_retest"] == "Sau kiểm tra lại: Đạt"
+    compute(side)  # a recomputation keeps it
+    assert term(enrolment).learning_after_retest == "dat"

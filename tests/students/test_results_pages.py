@@ -350,3 +350,19 @@ def test_primary_class_page(world):
     year = page(client.get(class_url(klass) + "?ky=cn"))
     assert "<td>T (10)</td>" in year and "Hoàn thành xuất sắc" in year and "Học sinh Xuất sắc" in year
     assert "Thông tư 27/2020" in year
+
+
+def test_learning_after_retest_on_the_pages_and_in_the_statistics(world):
+    side = world.a
+    subjects, enrolment = _failing(side)
+    principal = actor(side.m(Role.PRINCIPAL))
+    service.record_retest(principal, enrolment, subjects["toan"], "6,5")
+    service.record_retest(principal, enrolment, subjects["ngu-van"], "5")
+    client = web_client(side.m(Role.PRINCIPAL))
+    assert "Sau kiểm tra lại: Đạt" in page(client.get(class_url(side.klass) + "?ky=cn"))
+    url = reverse("students:enrolment-results", kwargs={"pk": enrolment.pk})
+    assert "Sau kiểm tra lại: Đạt" in page(client.get(url))
+    response = client.get(reverse("students:school-results") + "?nam=2026&ky=cn")
+    learning = next(t for t in response.context["tables"] if t["key"] == "learning")
+    assert [value for value, _ in learning["columns"]] == ["dat"]  # counted at its re-assessed level
+    assert learning["totals"] == [1]
