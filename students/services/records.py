@@ -31,6 +31,7 @@ from ..models import (
     Guardian,
     MovementKind,
     Score,
+    ScoreSheet,
     Student,
     StudentMovement,
     StudentStatus,
@@ -190,10 +191,12 @@ def save_exemption(actor, exemption: Exemption) -> Exemption:
     the school's, and the enrolment's year not closed."""
     with transaction.atomic(), acting_as(actor):
         enrolment = _locked(actor, Enrolment, exemption.enrolment, "Bạn không có quyền sửa năm học này của học sinh.")
+        subjects = {exemption.subject_id}
         if exemption.pk is not None:
             stored = _locked(actor, Exemption, exemption)
             if stored.enrolment_id != exemption.enrolment_id:
                 raise ValidationError({"enrolment": "Không chuyển sang học sinh khác."})
+            subjects.add(stored.subject_id)
         if enrolment.school_year.is_closed:
             raise ValidationError("Năm học đã khoá sổ, không sửa miễn giảm được.")
         exemption.school_id = enrolment.school_id
@@ -202,7 +205,18 @@ def save_exemption(actor, exemption: Exemption) -> Exemption:
         exemption.reason = (exemption.reason or "").strip()
         exemption.full_clean()
         exemption.save()
+        _refresh_semester_results(enrolment, subjects)
         return exemption
+
+
+def _refresh_semester_results(enrolment: Enrolment, subject_ids) -> None:
+    """The grade book's semester results of this learner in these subjects follow the change
+    (an exempted learner's row is left out, a learner no longer exempted is counted again)."""
+    from .gradebook import refresh_sheet_results
+
+    sheets = ScoreSheet.objects.filter(school_class_id=enrolment.school_class_id, subject_id__in=subject_ids)
+    for sheet in sheets.select_related("semester", "school_class"):
+        refresh_sheet_results(sheet, [enrolment.pk])
 
 
 # --- enrolment --------------------------------------------------------------------------------------

@@ -373,3 +373,31 @@ def test_last_years_teacher_no_longer_reads_the_record_nor_the_family(world):
     assert visible_to(this_year, Student).filter(pk=s.pk).exists()
     assert visible_to(this_year, Guardian).filter(pk=mother.pk).exists()
     assert web_client(a.m("teacher2")).get(s.get_absolute_url()).status_code == 404
+
+
+def test_an_exemption_takes_the_learner_out_of_the_sheets_semester_result(world):
+    """Adding (or moving) an exemption recomputes that learner's semester result in the grade
+    book, so nothing stale is left for the year results."""
+    from students import rules
+    from students.models import Score, ScoreSheet, SubjectResult
+    from students.services.gradebook import refresh_sheet_results
+
+    a = world.a
+    e = enrolment(a)
+    semester = a.year.semesters.get(number=1)
+    columns = rules.sheet_columns(
+        rules.RuleSet.TT22, assessment="scored", periods_per_year=140, grade=6, subject_code="toan", semester=1
+    )
+    sheet = ScoreSheet.objects.create(
+        school=a.school, semester=semester, school_class=a.klass, subject=a.subject,
+        rule_set=rules.RuleSet.TT22, columns=ScoreSheet.freeze_columns(columns),
+    )  # fmt: skip
+    for key in ("tx1", "tx2", "tx3", "tx4", "gk", "ck"):
+        Score.objects.create(school=a.school, sheet=sheet, enrolment=e, column=key, value="8")
+    refresh_sheet_results(sheet)
+    result = SubjectResult.objects.get(enrolment=e, subject=a.subject)
+    assert (result.average, result.excluded) == (8, False)
+    principal = world.actor(a.m(Role.PRINCIPAL))
+    services.save_exemption(principal, Exemption(enrolment=e, subject=a.subject, reason="Sức khoẻ"))
+    result.refresh_from_db()
+    assert result.excluded is True
