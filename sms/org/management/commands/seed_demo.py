@@ -22,6 +22,13 @@ class Command(BaseCommand):
             "--seed", type=int, default=2026, help="random seed (the same seed gives the same province)"
         )
         parser.add_argument("--if-empty", action="store_true", help="do nothing (but print the logins) if units exist")
+        parser.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="SEEDER",
+            help="leave out a seeder (repeatable), e.g. students-grades",
+        )
 
     def handle(self, *args, **options):
         if Unit.objects.exists():
@@ -38,7 +45,11 @@ class Command(BaseCommand):
                 seed=options["seed"],
             )
             with transaction.atomic():
-                seeding.run_all(ctx, log=self.stdout.write)
+                try:
+                    seeding.run_all(ctx, log=self.stdout.write, skip=options["skip"])
+                except ValueError as error:
+                    self.stderr.write(str(error))
+                    raise SystemExit(2) from None
             self.stdout.write(self.style.SUCCESS(f"Demo province loaded: {Unit.objects.count()} units."))
         self.stdout.write(f"\nDemo logins (password: {options['password']}):")
         for username, role, unit in demo_logins():
