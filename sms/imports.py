@@ -25,6 +25,7 @@ and only the uploader's own, unexpired sheet.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -45,6 +46,29 @@ from sms.views import ActorMixin
 
 #: an uploaded sheet is kept this long for its confirm
 UPLOAD_KEEP = timedelta(hours=24)
+
+
+# --- reading cells ---------------------------------------------------------------------------------
+
+
+def cell_text(value) -> str:
+    """A cell as NFC text with its spaces collapsed ("" for an empty cell; 12.0 read as "12")."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(nfc(str(value)).split())
+
+
+def cell_date(value) -> dt.date | None:
+    """A date cell, or text dd/mm/yyyy; None when empty; raises ValueError otherwise."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.datetime.strptime(cell_text(value), "%d/%m/%Y").date()
 
 
 class Status:

@@ -29,6 +29,8 @@ from django.utils import timezone
 from sms.audit.history import bulk_create_with_history, bulk_update_with_history
 from sms.exports import xlsx
 from sms.imports import Column, Importer, Preview, RowResult, Status
+from sms.imports import cell_date as _date
+from sms.imports import cell_text as _text
 from sms.org.catalogue import ETHNIC_GROUPS
 from sms.org.models import SchoolClass
 from sms.text import nfc, search_key, sort_key
@@ -75,14 +77,6 @@ EXAMPLE = {
 }
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(nfc(str(value)).split())
-
-
 def _digits_cell(value, width: int) -> str:
     """An identifier cell: text as typed; a number Excel made of it gets its leading zeros back."""
     if isinstance(value, float) and value.is_integer():
@@ -99,17 +93,6 @@ def _phone(value) -> str:
         text = str(value)
         return "0" + text if len(text) == 9 else text  # Excel drops the leading 0 of 09…
     return re.sub(r"[\s.\-()]", "", _text(value))
-
-
-def _date(value) -> dt.date | None:
-    """A date cell, or text dd/mm/yyyy; raises ValueError otherwise."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.datetime.strptime(_text(value), "%d/%m/%Y").date()
 
 
 class ClassListImporter(Importer):

@@ -18,7 +18,9 @@ from sms.accounts.roles import UnitKind
 from sms.accounts.scoping import units_for
 from sms.exports import xlsx
 from sms.imports import Column, Importer, Preview, RowResult, Status
-from sms.text import nfc, search_key
+from sms.imports import cell_date as _date
+from sms.imports import cell_text as _text
+from sms.text import search_key
 
 from . import catalogue
 from .models import EmploymentType, Position, QualificationLevel, Sex, StaffRecord, SubjectGroup
@@ -79,31 +81,12 @@ SEXES = _lookup(Sex.choices)
 ETHNIC_KEYS = {search_key(e): e for e in catalogue.ETHNIC_GROUPS}
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(nfc(str(value)).split())
-
-
 def _personal_id(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
         return str(value).zfill(12)  # Excel drops the leading zeros of a number
     return re.sub(r"[\s.]", "", _text(value))
-
-
-def _date(value) -> dt.date | None:
-    """A date cell, or text dd/mm/yyyy; raises ValueError otherwise."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.datetime.strptime(_text(value), "%d/%m/%Y").date()
 
 
 class StaffImporter(Importer):

@@ -44,8 +44,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from sms.imports import Column, Importer, Preview, RowResult, Status
+from sms.imports import cell_text as _text
 from sms.mail import is_private_mailbox
-from sms.text import nfc, search_key
+from sms.text import search_key
 
 from .models import Membership, User
 from .roles import Role, can_grant, role_allowed_at
@@ -95,14 +96,6 @@ def username_base(full_name: str, unit) -> str:
     if not words:
         return f"nguoidung.{code}"
     return f"{words[-1]}{''.join(w[0] for w in words[:-1])}.{code}"
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(nfc(str(value)).split())
 
 
 def _personal_id(value) -> str:
