@@ -516,16 +516,23 @@ class MyResults(ActorMixin, generic.TemplateView):
             .select_related("student", "school_class", "school_year", "school")
             .order_by("student__sort_key", "student_id", "-school_year__start_year")
         )
-        years = {
-            t.enrolment_id: t
-            for t in visible_to(actor, TermResult).filter(
-                enrolment_id__in=[e.pk for e in enrolments], period=Period.YEAR
-            )
+        # The door shows a learner only approved results, so a period approved so far (semester
+        # I in January) appears on its own, before the year's.
+        terms = {
+            (t.enrolment_id, t.period): t
+            for t in visible_to(actor, TermResult).filter(enrolment_id__in=[e.pk for e in enrolments])
         }
         rows = []
         for enrolment in enrolments:
-            term = years.get(enrolment.pk)
-            rows.append({"enrolment": enrolment, "term": service.term_texts(term) if term else None})
+            texts = {p: terms.get((enrolment.pk, p)) for p in (Period.SEMESTER_1, Period.SEMESTER_2, Period.YEAR)}
+            rows.append(
+                {
+                    "enrolment": enrolment,
+                    "hk1": service.term_texts(texts[Period.SEMESTER_1]) if texts[Period.SEMESTER_1] else None,
+                    "hk2": service.term_texts(texts[Period.SEMESTER_2]) if texts[Period.SEMESTER_2] else None,
+                    "term": service.term_texts(texts[Period.YEAR]) if texts[Period.YEAR] else None,
+                }
+            )
         context["rows"] = rows
         return context
 

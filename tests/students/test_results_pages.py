@@ -366,3 +366,16 @@ def test_learning_after_retest_on_the_pages_and_in_the_statistics(world):
     learning = next(t for t in response.context["tables"] if t["key"] == "learning")
     assert [value for value, _ in learning["columns"]] == ["dat"]  # counted at its re-assessed level
     assert learning["totals"] == [1]
+
+
+def test_my_results_show_a_semester_once_approved_before_the_year(world):
+    """In January a family sees semester I's results (approved), while the year's are not out."""
+    side, subjects, enrolment = _linked(world)
+    url = reverse("students:my-results")
+    assert page(web_client(side.m(Role.PARENT)).get(url)).count("Chưa công bố") == 3
+    ScoreSheet.objects.filter(semester__number=1).update(status=SheetStatus.APPROVED)
+    service.approve_results(actor(side.m(Role.PRINCIPAL)), side.klass, Period.SEMESTER_1)
+    for role in (Role.STUDENT, Role.PARENT):
+        html = page(web_client(side.m(role)).get(url))
+        assert "Học tập:" in html and "rèn luyện: Tốt" in html
+        assert html.count("Chưa công bố") == 2  # semester II and the year
