@@ -46,7 +46,7 @@ GRADE_WRITERS = SCHOOL_WRITERS | {Role.TEACHER}
 # door never returns a row twice.
 
 
-def _teacher_classes(actor, *, current_only: bool = False):
+def teacher_classes(actor, *, current_only: bool = False):
     """Classes of the actor's school the teacher is homeroom teacher of or teaches (any
     semester); ``current_only`` keeps the current school year's (for a learner's personal
     record: last year's teacher no longer reads this year's address and family)."""
@@ -105,7 +105,7 @@ class StudentStatus(models.TextChoices):
 
 
 def _student_teacher_narrow(actor) -> Q:
-    classes = _teacher_classes(actor, current_only=True)
+    classes = teacher_classes(actor, current_only=True)
     return Q(pk__in=Enrolment.objects.filter(school_class__in=classes).values("student_id"))
 
 
@@ -315,7 +315,7 @@ class Enrolment(SchoolOwned):
         readers=STAFF_ROLES | {Role.STUDENT, Role.PARENT},
         writers=SCHOOL_WRITERS,
         narrow={
-            Role.TEACHER: lambda actor: Q(school_class__in=_teacher_classes(actor)),
+            Role.TEACHER: lambda actor: Q(school_class__in=teacher_classes(actor)),
             **_learner_narrows("student"),
         },
     )
@@ -372,7 +372,7 @@ class Exemption(SchoolOwned):
         unit="school",
         readers=GRADE_READERS,
         writers=SCHOOL_WRITERS,
-        narrow={Role.TEACHER: lambda actor: Q(enrolment__school_class__in=_teacher_classes(actor))},
+        narrow={Role.TEACHER: lambda actor: Q(enrolment__school_class__in=teacher_classes(actor))},
     )
 
     class Meta:
@@ -772,7 +772,7 @@ class SubjectResult(SchoolOwned):
         readers=GRADE_READERS | {Role.STUDENT, Role.PARENT},
         writers=SCHOOL_WRITERS,
         narrow={
-            Role.TEACHER: lambda actor: Q(enrolment__school_class__in=_teacher_classes(actor)),
+            Role.TEACHER: lambda actor: Q(enrolment__school_class__in=teacher_classes(actor)),
             **_learner_narrows("enrolment__student", Q(status=ResultStatus.APPROVED)),
         },
     )
@@ -824,7 +824,7 @@ class TermResult(SchoolOwned):
         readers=GRADE_READERS | {Role.STUDENT, Role.PARENT},
         writers=SCHOOL_WRITERS,
         narrow={
-            Role.TEACHER: lambda actor: Q(enrolment__school_class__in=_teacher_classes(actor)),
+            Role.TEACHER: lambda actor: Q(enrolment__school_class__in=teacher_classes(actor)),
             **_learner_narrows("enrolment__student", Q(status=ResultStatus.APPROVED)),
         },
     )

@@ -13,6 +13,7 @@ Bulk saves write one historical row per object, filled the same way::
 
     bulk_create_with_history(rows, Grade, actor=actor)
     bulk_update_with_history(rows, Grade, ["score"], actor=actor)
+    bulk_delete_with_history(rows, Absence, actor=actor)
 
 ``changes(record)`` turns a historical row into ``(field, old, new)`` triples for display.
 """
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from simple_history import utils as sh_utils
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
@@ -197,6 +199,33 @@ def bulk_update_with_history(
         default_date=default_date,
         **_bulk_kwargs(model, actor),
     )
+
+
+def bulk_delete_with_history(objs: Iterable[models.Model], model: type[models.Model], *, actor=None) -> int:
+    """Delete ``objs`` in one statement, each leaving a "-" historical row (one bulk insert),
+    attributed like a single save. Deletion signals are not sent (the history rows are written
+    here); for rows that nothing else listens to, such as a corrected day of attendance."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    history_model = sh_utils.get_history_model_for_model(model)
+    kwargs = _bulk_kwargs(model, actor)
+    now = timezone.now()
+    history_model.objects.bulk_create(
+        [
+            history_model(
+                history_date=now,
+                history_user=kwargs["default_user"],
+                history_type="-",
+                history_change_reason=None,
+                **{f.attname: getattr(obj, f.attname) for f in history_model.tracked_fields},
+                **kwargs["custom_historical_attrs"],
+            )
+            for obj in objs
+        ]
+    )
+    queryset = model._default_manager.filter(pk__in=[o.pk for o in objs])
+    return queryset._raw_delete(queryset.db)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,7 @@ from django.utils import timezone
 
 from sms.accounts.roles import Role
 from sms.accounts.scoping import visible_to
-from sms.audit.history import (
-    AuditedHistoryModel,
-    bulk_create_with_history,
-    bulk_update_with_history,
-    current_attribution,
-)
+from sms.audit.history import bulk_create_with_history, bulk_delete_with_history, bulk_update_with_history
 from sms.org.models import SchoolClass, Semester
 from sms.text import nfc, search_key
 
@@ -280,32 +275,6 @@ def _bool(value) -> bool:
     return bool(value)
 
 
-def _delete_with_history(objs: list, model, *, actor) -> None:
-    """Delete ``objs`` in one statement, each leaving a "-" history row (one bulk insert),
-    attributed like every bulk save."""
-    history_model = model.history.model
-    attribution = current_attribution(actor)
-    extra = {}
-    if issubclass(history_model, AuditedHistoryModel):
-        extra = {"history_membership_id": attribution.membership_id, "history_ip": attribution.ip}
-    now = timezone.now()
-    history_model.objects.bulk_create(
-        [
-            history_model(
-                history_date=now,
-                history_user=attribution.user,
-                history_type="-",
-                history_change_reason=None,
-                **{f.attname: getattr(obj, f.attname) for f in history_model.tracked_fields},
-                **extra,
-            )
-            for obj in objs
-        ]
-    )
-    queryset = model._default_manager.filter(pk__in=[o.pk for o in objs])
-    queryset._raw_delete(queryset.db)
-
-
 def save_attendance(actor, school_class, day: dt.date, rows: Iterable[Mapping]) -> dict:
     """Record the class's absences of ``day``: ``{"enrolment", "sessions" 0–2, "excused",
     "reason"}`` each. 0 sessions removes that day's absence (its history records the removal).
@@ -392,7 +361,7 @@ def save_attendance(actor, school_class, day: dt.date, rows: Iterable[Mapping]) 
         if to_update:
             bulk_update_with_history(to_update, Absence, ["sessions", "excused", "reason", "recorded_by"], actor=actor)
         if to_delete:
-            _delete_with_history(to_delete, Absence, actor=actor)
+            bulk_delete_with_history(to_delete, Absence, actor=actor)
     return {"created": len(to_create), "updated": len(to_update), "deleted": len(to_delete)}
 
 

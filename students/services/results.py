@@ -51,6 +51,7 @@ from ..models import (
     SubjectResult,
     TermResult,
 )
+from .workflow import is_principal_of
 
 #: who computes results: the school's leaders for the whole school, the homeroom teacher for their class
 COMPUTERS = frozenset({Role.PRINCIPAL, Role.SCHOOL_ADMIN})
@@ -140,7 +141,7 @@ def may_compute(actor, school_year: SchoolYear, school_class: SchoolClass | None
 
 
 def may_approve(actor, school_class: SchoolClass) -> bool:
-    return actor is not None and actor.role == Role.PRINCIPAL and actor.unit_id == school_class.school_id
+    return is_principal_of(actor, school_class.school_id)
 
 
 def may_record_retest(actor, enrolment: Enrolment) -> bool:
@@ -157,7 +158,7 @@ def may_record_summer_conduct(actor, enrolment: Enrolment) -> bool:
 
 
 def may_set_manual(actor, enrolment: Enrolment) -> bool:
-    return actor is not None and actor.role == Role.PRINCIPAL and actor.unit_id == enrolment.school_id
+    return is_principal_of(actor, enrolment.school_id)
 
 
 # --- reading the inputs: one query per table ----------------------------------------------------------

@@ -20,7 +20,7 @@ from sms.shell.modules import ModulePage, register_page
 from sms.views import ActorMixin, ScopedDetailView, ScopedListView
 
 from .. import rules
-from ..models import Score, ScoreSheet
+from ..models import Score, ScoreSheet, teacher_classes
 from ..services import gradebook as service
 from ..services.workflow import actions_for
 
@@ -69,18 +69,10 @@ class SheetFilterForm(forms.Form):
             picked = int(picked) if picked and str(picked).isdigit() else 0
             semesters, classes, subjects = (qs.filter(school_id=picked) for qs in (semesters, classes, subjects))
         if actor.role == Role.TEACHER:
-            classes = classes.filter(pk__in=_teacher_class_ids(actor))
+            classes = classes.filter(pk__in=teacher_classes(actor))
         self.fields["semester"].queryset = semesters.order_by("-school_year__start_year", "number")
         self.fields["school_class"].queryset = classes.order_by("grade", "name")
         self.fields["subject"].queryset = subjects.order_by("name")
-
-
-def _teacher_class_ids(actor):
-    from teachers.selectors import assignments_of
-
-    homeroom = SchoolClass.objects.filter(homeroom_teacher=actor.user).values_list("pk", flat=True)
-    taught = assignments_of(actor).values_list("school_class_id", flat=True)
-    return {*homeroom, *taught}
 
 
 class SheetList(ScopedListView):
