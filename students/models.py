@@ -145,6 +145,9 @@ class Student(SchoolOwned):
     )
     status_changed_on = models.DateField("ngày thay đổi tình trạng", null=True, blank=True)
     disability_note = models.CharField("khuyết tật / kế hoạch giáo dục cá nhân", max_length=255, blank=True)
+    register_number = models.CharField(
+        "số đăng bộ", max_length=30, blank=True, help_text="Số đăng bộ / số học bạ của trường (in trên học bạ)."
+    )
     search_key = models.CharField(max_length=150, editable=False, db_index=True, default="")
     sort_key = models.CharField(max_length=1000, editable=False, default="")
 
@@ -764,8 +767,10 @@ class SubjectResult(SchoolOwned):
     retest_passed = models.BooleanField("kiểm tra lại đạt", null=True, blank=True)
     excluded = models.BooleanField("không tính vào xếp loại (miễn / KHGD cá nhân)", default=False)
     status = models.CharField("trạng thái", max_length=10, choices=ResultStatus.choices, default=ResultStatus.COMPUTED)
+    #: the values as last approved ({field: text}); a re-approval that differs writes Correction rows
+    approved_values = models.JSONField("giá trị đã duyệt", default=dict, blank=True, editable=False)
 
-    history = AuditedHistory()
+    history = AuditedHistory(excluded_fields=["approved_values"])
     school_from = "enrolment"
     scope = Scope(
         unit="school",
@@ -816,8 +821,10 @@ class TermResult(SchoolOwned):
     missing = models.JSONField("còn thiếu", default=list, blank=True)
     status = models.CharField("trạng thái", max_length=10, choices=ResultStatus.choices, default=ResultStatus.COMPUTED)
     computed_at = models.DateTimeField("lần tính", auto_now=True)
+    #: the values as last approved ({field: text}); a re-approval that differs writes Correction rows
+    approved_values = models.JSONField("giá trị đã duyệt", default=dict, blank=True, editable=False)
 
-    history = AuditedHistory(excluded_fields=["computed_at"])
+    history = AuditedHistory(excluded_fields=["computed_at", "approved_values"])
     school_from = "enrolment"
     scope = Scope(
         unit="school",
@@ -878,3 +885,95 @@ class Publication(SchoolOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("students:publication-detail", kwargs={"pk": self.pk})
+
+
+class Correction(SchoolOwned):
+    """A record-book value changed after the principal had approved it (grading.md, "The books"):
+    the học bạ prints the old value struck through, the new value, and who corrected it.
+    Append-only; written by the services when an approval replaces different approved values."""
+
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name="học sinh", on_delete=models.PROTECT, related_name="corrections"
+    )
+    subject = models.ForeignKey(
+        "org.Subject", verbose_name="môn học", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField("kỳ", max_length=3, choices=Period.choices)
+    field = models.CharField("nội dung", max_length=30)
+    old_value = models.CharField("giá trị cũ", max_length=40, blank=True)
+    new_value = models.CharField("giá trị mới", max_length=40, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="người sửa",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="người duyệt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField("lý do", max_length=500, blank=True)
+    created_at = models.DateTimeField("ngày sửa", auto_now_add=True)
+
+    school_from = "enrolment"
+    scope = Scope(
+        unit="school",
+        readers=GRADE_READERS | {Role.STUDENT, Role.PARENT},
+        writers=SCHOOL_WRITERS,
+        narrow={
+            Role.TEACHER: lambda actor: Q(enrolment__school_class__in=teacher_classes(actor)),
+            **_learner_narrows("enrolment__student"),
+        },
+    )
+
+    class Meta:
+        verbose_name = "sửa chữa học bạ"
+        verbose_name_plural = "sửa chữa học bạ"
+        ordering = ["enrolment_id", "created_at", "pk"]
+        indexes = [models.Index(fields=["enrolment", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment.student} – {self.field}: {self.old_value} → {self.new_value}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("students:enrolment-results", kwargs={"pk": self.enrolment_id})
+
+
+class YearOpening(SchoolOwned):
+    """Opening a school year from the previous one (students.services.newyear): promotion by the
+    year's decisions, next year's classes, copied subject plans and assignments, and the old year
+    closed read-only. One per previous year, so running it twice cannot promote anybody twice."""
+
+    from_year = models.OneToOneField(
+        "org.SchoolYear", verbose_name="năm học cũ", on_delete=models.PROTECT, related_name="+"
+    )
+    to_year = models.ForeignKey(
+        "org.SchoolYear", verbose_name="năm học mới", on_delete=models.PROTECT, related_name="+"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="người thực hiện", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField("thực hiện lúc", auto_now_add=True)
+    summary = models.JSONField("tóm tắt", default=dict, blank=True)
+    closed_at = models.DateTimeField("khoá sổ năm cũ lúc", null=True, blank=True)
+
+    history = AuditedHistory()
+    school_from = "from_year"
+    scope = Scope(unit="school", readers=ADMIN_ROLES | OVERSIGHT_ROLES, writers=SCHOOL_WRITERS)
+
+    class Meta:
+        verbose_name = "mở năm học mới"
+        verbose_name_plural = "mở năm học mới"
+        ordering = ["-opened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_year} → {self.to_year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("students:year-opening-detail", kwargs={"pk": self.pk})

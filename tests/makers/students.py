@@ -9,6 +9,7 @@ from decimal import Decimal
 from students import rules
 from students.models import (
     Absence,
+    Correction,
     Enrolment,
     EntryDeadline,
     Exemption,
@@ -24,6 +25,7 @@ from students.models import (
     SubjectResult,
     TermResult,
     UnlockRequest,
+    YearOpening,
 )
 
 from ..world import SchoolSide
@@ -130,6 +132,30 @@ def term_result(side: SchoolSide) -> TermResult:
     )
 
 
+def correction(side: SchoolSide) -> Correction:
+    return Correction.objects.create(
+        school=side.school,
+        enrolment=enrolment(side),
+        subject=side.subject,
+        period=Period.YEAR,
+        field="average",
+        old_value="6,5",
+        new_value="7,0",
+    )
+
+
+def year_opening(side: SchoolSide) -> YearOpening:
+    from sms.org.models import SchoolYear
+
+    start = 2000 + next(_n) % 20
+    while SchoolYear.objects.filter(school=side.school, start_year=start).exists():
+        start -= 1
+    old = SchoolYear.objects.create(
+        school=side.school, start_year=start, starts_on=dt.date(start, 9, 5), ends_on=dt.date(start + 1, 5, 31)
+    )
+    return YearOpening.objects.create(school=side.school, from_year=old, to_year=side.year, summary={})
+
+
 def publication(side: SchoolSide) -> Publication:
     return Publication.objects.create(school=side.school, school_year=side.year, period=Period.SEMESTER_1)
 
@@ -149,4 +175,6 @@ MAKERS = {
     SubjectResult: subject_result,
     TermResult: term_result,
     Publication: publication,
+    Correction: correction,
+    YearOpening: year_opening,
 }
