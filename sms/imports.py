@@ -172,29 +172,35 @@ class Importer:
     # --- reading and checking -----------------------------------------------------------------
 
     def read(self, data: bytes) -> Preview:
+        too_many = f"Tệp có quá {self.max_rows} dòng; hãy chia thành nhiều tệp."
+        unreadable = "Không đọc được tệp. Hãy dùng tệp Excel (.xlsx) theo mẫu."
         try:
             headers = set(self._headers(data))
-            rows = list(xlsx.read_rows(data))
+            # bounded (xlsx.iter_sheet): the header, then room for ``max_rows`` rows and as many blank ones
+            rows = list(xlsx.read_rows(data, max_row=2 * self.max_rows + 1))
+        except xlsx.TooManyRows:
+            return Preview(rows=[], errors=[too_many])
+        except xlsx.WorkbookRejected as refused:  # not a workbook, a zip bomb, too many sheets
+            return Preview(rows=[], errors=[unreadable if refused.message == xlsx.NOT_XLSX else refused.message])
         except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-            return Preview(rows=[], errors=["Không đọc được tệp. Hãy dùng tệp Excel (.xlsx) theo mẫu."])
+            return Preview(rows=[], errors=[unreadable])
         missing = [c.header for c in self.columns if c.required and c.header not in headers]
         if missing:
             return Preview(rows=[], errors=[f"Tệp thiếu cột: {', '.join('“' + m + '”' for m in missing)}."])
         if not rows:
             return Preview(rows=[], errors=["Tệp không có dòng dữ liệu nào."])
         if len(rows) > self.max_rows:
-            return Preview(rows=[], errors=[f"Tệp có quá {self.max_rows} dòng; hãy chia thành nhiều tệp."])
+            return Preview(rows=[], errors=[too_many])
         return Preview(rows=[RowResult(number=n, values=v) for n, v in rows])
 
     @staticmethod
     def _headers(data: bytes) -> list[str]:
-        import io
-
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(data), read_only=True)
-        first = next(book.worksheets[0].iter_rows(values_only=True, max_row=1), ())
-        book.close()
+        book = xlsx.open_upload(data, data_only=False)
+        try:
+            rows = xlsx.iter_sheet(book.worksheets[0], max_row=1, max_col=xlsx.MAX_COLUMNS, strict=False)
+            first = next(rows, ())
+        finally:
+            book.close()
         return [nfc(str(h)).strip() for h in first if h is not None]
 
     def preview(self, data: bytes) -> Preview:

@@ -212,6 +212,8 @@ STORAGES = {
 # They are stored per unit (units/<unit id>/…, see sms.files.storage).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 SMS_UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)) or 0)
+#: an uploaded xlsx is refused before it is opened when it unpacks to more than this (zip bombs)
+SMS_XLSX_MAX_UNPACKED_BYTES = int(env("XLSX_MAX_UNPACKED_BYTES", str(50 * 1024 * 1024)) or 0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- REST API ------------------------------------------------------------------------------

@@ -149,3 +149,16 @@ def sort_key(full_name: str | None) -> str:
         parts.extend(f"{tone + 1:02d}" for _, tone in word if tone)
         parts.append(_TONE_WORD_END)
     return "".join(parts)
+
+
+def midsentence(label) -> str:
+    """A label inside a sentence: its first letter in lower case, the rest as is — "Học kỳ I"
+    becomes "học kỳ I" (``str.lower`` would print "học kỳ i"), "Cả năm" becomes "cả năm"."""
+    text = "" if label is None else str(label)
+    return text[:1].lower() + text[1:]
+
+
+def text_key(text: str | None) -> list[str]:
+    """Vietnamese alphabetical order of a name that is not a person's (a school, a class, a
+    subject): word by word, from the first (``sort_key`` puts a person's given name first)."""
+    return [sort_key(word) for word in nfc(text).split()]

@@ -24,6 +24,8 @@ class EventKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Đặt lại mật khẩu"
     ACCOUNTS_CREATED = "accounts_created", "Tạo tài khoản hàng loạt"
     EXPORT = "export", "Xuất dữ liệu"
+    IMPORT = "import", "Nhập dữ liệu"
+    YEAR_OPENED = "year_opened", "Mở năm học mới"
 
 
 class AuditEvent(models.Model):

@@ -77,6 +77,28 @@ def owning_unit(obj: Model):
 _READS_ATTR = "_sms_audit_reads"
 
 
+def record_reads(actor, objects, *, detail: str = "") -> int:
+    """Log that ``actor`` read each of ``objects`` (people's records) outside a request — a
+    background job printing a class's record books — in one insert. Each event belongs to the
+    unit that owns its record, as with ``record_read``."""
+    events = [
+        AuditEvent(
+            kind=EventKind.RECORD_READ,
+            user=actor.user,
+            username=actor.user.get_username()[:254],
+            membership=actor.membership,
+            unit=owning_unit(obj) or actor.unit,
+            object_type=obj._meta.label,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:255],
+            detail=detail[:500],
+        )
+        for obj in objects
+    ]
+    AuditEvent.objects.bulk_create(events)
+    return len(events)
+
+
 def record_read(request, obj: Model, *, actor=None) -> AuditEvent | None:
     """Log that the request's actor read ``obj`` (a person's record), once per request.
 
@@ -98,4 +120,4 @@ def record_read(request, obj: Model, *, actor=None) -> AuditEvent | None:
     return record(EventKind.RECORD_READ, request=request, actor=actor, obj=obj, unit=owning_unit(obj))
 
 
-__all__ = ["EventKind", "owning_unit", "record", "record_read"]
+__all__ = ["EventKind", "owning_unit", "record", "record_read", "record_reads"]

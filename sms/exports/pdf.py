@@ -23,8 +23,10 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -148,6 +150,12 @@ class Document:
         self.story.append(PageBreak())
         return self
 
+    def start_part(self, label: str) -> Document:
+        """Start a part with its own page numbers ("Trang 2/3") and ``label`` in every footer —
+        one learner's record book in a class's PDF. Call it first thing on the part's first page."""
+        self.story.append(_PartStart(nfc(label)))
+        return self
+
     def need(self, height_mm: float) -> Document:
         """Start a new page unless ``height_mm`` is left on this one."""
         self.story.append(CondPageBreak(height_mm * mm))
@@ -169,7 +177,10 @@ class Document:
             # glyphs, not embedded) is set up on each page and listed among its fonts.
             initialFontName=fonts.register(),
         )
-        doc.build(self.story or [Spacer(1, 1)], onFirstPage=self._footer, onLaterPages=self._footer)
+        if any(isinstance(f, _PartStart) for f in self.story):
+            doc.build(self.story, canvasmaker=_PartCanvas.maker(self.margin))
+        else:
+            doc.build(self.story or [Spacer(1, 1)], onFirstPage=self._footer, onLaterPages=self._footer)
         return buffer.getvalue()
 
     def _footer(self, canvas, doc) -> None:
@@ -177,6 +188,56 @@ class Document:
         canvas.setFont(fonts.FAMILY, 8)
         canvas.drawRightString(A4[0] - self.margin, self.margin / 2, f"Trang {doc.page}")
         canvas.restoreState()
+
+
+class _PartStart(Flowable):
+    """Marks where a part starts; takes no room. Drawn on the part's first page."""
+
+    def __init__(self, label: str):
+        super().__init__()
+        self.label = label
+
+    def wrap(self, available_width, available_height):
+        return (0, 0)
+
+    def draw(self) -> None:
+        self.canv.part_starts.append((self.canv.getPageNumber(), self.label))
+
+
+class _PartCanvas(Canvas):
+    """A canvas that keeps each page until the end, then writes every footer knowing where each
+    part starts and ends ("Trang k/n" within the part, and its label)."""
+
+    margin: float = 15 * mm
+
+    @classmethod
+    def maker(cls, margin: float):
+        return type("PartCanvas", (cls,), {"margin": margin})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.part_starts: list[tuple[int, str]] = []
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        starts = sorted(self.part_starts) or [(1, "")]
+        for state in self._pages:
+            self.__dict__.update(state)
+            page = self.getPageNumber()
+            begin, label = max(((p, lb) for p, lb in starts if p <= page), default=(1, ""))
+            after = [p for p, _ in starts if p > begin]
+            end = (after[0] - 1) if after else total
+            self.setFont(fonts.FAMILY, 8)
+            self.drawRightString(A4[0] - self.margin, self.margin / 2, f"Trang {page - begin + 1}/{end - begin + 1}")
+            if label:
+                self.drawString(self.margin, self.margin / 2, label)
+            super().showPage()
+        super().save()
 
 
 def response(data: bytes, filename: str, *, inline: bool = False):

@@ -10,17 +10,26 @@ Numbers stay numbers and dates stay dates (so Excel can sort and sum them); how 
 (8,5 and dd/mm/yyyy) follows the number formats set here and the reader's Excel locale.
 Text is NFC. Reading a sheet back for imports is django-import-export's job (tablib);
 ``read_rows`` serves simple layouts.
+
+Reading an uploaded workbook is bounded: ``check_archive`` looks at the zip before openpyxl
+loads anything (not a zip, too big once unpacked, a zip bomb, too many sheets: refused with
+a Vietnamese message), and ``iter_sheet`` reads a read-only sheet with its declared dimension
+ignored (a 5 KB file may declare A1:XFD1048576) and stops after ``max_row`` rows and
+``max_col`` columns. Everything that opens an upload goes through ``open_upload``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from openpyxl import Workbook as _Workbook
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -108,6 +117,105 @@ class Workbook:
         return buffer.getvalue()
 
 
+# --- reading uploads, bounded ---------------------------------------------------------------------
+
+#: the default cap on a workbook's total unpacked size (setting ``SMS_XLSX_MAX_UNPACKED_BYTES``)
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+#: a member bigger than ``RATIO_FLOOR`` unpacked may not be more than ``MAX_RATIO`` times its packed size
+MAX_RATIO = 100
+RATIO_FLOOR = 1024 * 1024
+MAX_SHEETS = 60
+MAX_MEMBERS = 2000
+#: how many empty rows after ``max_row`` are looked at for a forgotten row with data
+TAIL_ROWS = 1000
+NOT_XLSX = "Không đọc được tệp. Hãy dùng tệp Excel (.xlsx)."
+
+
+class WorkbookRejected(ValueError):
+    """An upload refused before (or while) reading it; ``message`` is Vietnamese, for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class TooManyRows(WorkbookRejected):
+    """A sheet holds data after the last row allowed."""
+
+
+def max_unpacked_bytes() -> int:
+    return int(getattr(settings, "SMS_XLSX_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES) or MAX_UNPACKED_BYTES)
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse (``WorkbookRejected``) an upload openpyxl should not open: not a zip, more than
+    the allowed size once unpacked, a member packed more than ``MAX_RATIO`` times, or more
+    than ``MAX_SHEETS`` worksheets. Only the zip's directory is read (Python's zipfile never
+    unpacks more than a member's declared size, so the declared sizes are upper bounds)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise WorkbookRejected(NOT_XLSX) from None
+    if len(members) > MAX_MEMBERS:
+        raise WorkbookRejected("Tệp có quá nhiều thành phần bên trong; hãy lưu lại bằng Excel rồi tải lên.")
+    limit = max_unpacked_bytes()
+    if sum(m.file_size for m in members) > limit:
+        raise WorkbookRejected(
+            f"Tệp quá lớn khi giải nén (quá {limit // (1024 * 1024)} MB); hãy bỏ bớt dữ liệu hoặc chia thành nhiều tệp."
+        )
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise WorkbookRejected("Tệp có nội dung nén bất thường (nghi là “bom nén”); hệ thống không đọc tệp này.")
+    sheets = [
+        m
+        for m in members
+        if m.filename.startswith("xl/worksheets/") and m.filename.count("/") == 2 and m.filename.endswith(".xml")
+    ]
+    if len(sheets) > MAX_SHEETS:
+        raise WorkbookRejected(f"Tệp có quá {MAX_SHEETS} trang tính; hãy bỏ bớt các trang không dùng.")
+
+
+def open_upload(data: bytes, *, data_only: bool = True):
+    """An uploaded workbook, read-only, after ``check_archive``. Raises ``WorkbookRejected``
+    (a refused or unreadable file). The caller closes it."""
+    check_archive(data)
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not xlsx
+        raise WorkbookRejected(NOT_XLSX) from None
+
+
+def _blank(values) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def iter_sheet(
+    ws, *, max_row: int, max_col: int, min_row: int = 1, values_only: bool = True, strict: bool = True
+) -> Iterator[tuple]:
+    """The rows ``min_row``..``max_row`` of a read-only sheet, each exactly ``max_col`` cells
+    (values, or cells with ``values_only=False``), whatever dimension the file declares.
+    ``strict``: a row after ``max_row`` that holds anything is refused (``TooManyRows``: "quá N
+    dòng"); empty rows after it are looked at for ``TAIL_ROWS`` more rows, then reading stops.
+    Not ``strict``: reading stops at ``max_row`` (only the first rows are wanted)."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # the declared <dimension> is not trusted (it is what pads rows)
+    last = max_row + TAIL_ROWS if strict else max_row
+    filler = None if values_only else EMPTY_CELL
+    number = min_row - 1
+    for row in ws.iter_rows(min_row=min_row, max_row=last, max_col=max_col, values_only=values_only):
+        number += 1
+        row = tuple(row) + (filler,) * (max_col - len(row)) if len(row) < max_col else tuple(row)[:max_col]
+        if number > max_row:
+            if not _blank(c if values_only else c.value for c in row):
+                title = nfc(getattr(ws, "title", "") or "")
+                raise TooManyRows(
+                    f"Trang «{title}» có quá {max_row} dòng; hãy bỏ bớt dữ liệu hoặc chia thành nhiều tệp."
+                )
+            continue
+        yield row
+
+
 def _read_value(cell):
     """A cell's value for imports: text NFC and trimmed, a date-only cell as a ``date``."""
     value = cell.value
@@ -120,15 +228,25 @@ def _read_value(cell):
     return value
 
 
-def read_rows(data: bytes, *, sheet: str | None = None) -> Iterator[tuple[int, dict[str, object]]]:
+#: ``read_rows``' defaults: rows (the header included) and columns read at most
+MAX_ROWS = 20000
+MAX_COLUMNS = 200
+
+
+def read_rows(
+    data: bytes, *, sheet: str | None = None, max_row: int = MAX_ROWS, max_col: int = MAX_COLUMNS
+) -> Iterator[tuple[int, dict[str, object]]]:
     """Rows of the first (or named) sheet as ``(excel row number, {header: value})``; text NFC,
     dates formatted as dates (dd/mm/yyyy) as ``date``, blank rows skipped. The first row holds
-    the headers."""
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    the headers. At most ``max_row`` rows (header included) and ``max_col`` columns are read;
+    raises ``WorkbookRejected`` for a refused file or a sheet with data after ``max_row``."""
+    book = open_upload(data)
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
-        rows = ws.iter_rows()
+        rows = iter_sheet(ws, max_row=max_row, max_col=max_col, values_only=False)
         headers = [nfc(str(c.value)).strip() if c.value is not None else "" for c in next(rows, [])]
+        while headers and not headers[-1]:
+            headers.pop()
         for number, cells in enumerate(rows, start=2):
             values = [_read_value(c) for c in cells]
             if all(v is None or v == "" for v in values):

@@ -72,3 +72,42 @@ ETHNIC_GROUPS: tuple[str, ...] = (
     "Pu Péo", "Brâu", "Ơ Đu", "Rơ Măm",
 )  # fmt: skip
 ETHNIC_CHOICES = [(name, name) for name in ETHNIC_GROUPS]
+
+
+#: the order the programme lists subjects in (grading.md "Calendar and subjects"; the record book
+#: and the mark book print them so): by catalogue code; other subjects follow, by name
+PROGRAMME_ORDER: tuple[str, ...] = (
+    "tieng-viet",
+    "ngu-van",
+    "toan",
+    "ngoai-ngu-1",
+    "dao-duc",
+    "gdcd",
+    "tnxh",
+    "khoa-hoc",
+    "lich-su",
+    "dia-li",
+    "ls-dl-tieu-hoc",
+    "ls-dl",
+    "gdktpl",
+    "vat-li",
+    "hoa-hoc",
+    "sinh-hoc",
+    "khtn",
+    "cong-nghe",
+    "tin-hoc",
+    "tin-hoc-cong-nghe",
+    "gdtc",
+    "gdqp",
+    "nghe-thuat",
+    "hdtn",
+    "gddp",
+)
+_PROGRAMME_RANK = {code: n for n, code in enumerate(PROGRAMME_ORDER)}
+
+
+def programme_order(code: str, name: str) -> tuple:
+    """Sort key of a subject in the programme's order (unknown codes last, in Vietnamese name order)."""
+    from sms.text import text_key
+
+    return (_PROGRAMME_RANK.get(code, len(PROGRAMME_ORDER)), text_key(name))

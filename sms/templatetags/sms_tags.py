@@ -1,6 +1,8 @@
 from django import template
 from django.utils import formats
 
+from sms.text import midsentence
+
 register = template.Library()
 
 
@@ -17,3 +19,9 @@ def attr(obj, name):
     if value is None or value == "":
         return "—"
     return formats.localize(value, use_l10n=True)
+
+
+@register.filter(name="midsentence")
+def midsentence_filter(label):
+    """``sms.text.midsentence`` as a filter: "Học kỳ I" inside a sentence is "học kỳ I"."""
+    return midsentence(label)
