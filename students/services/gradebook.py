@@ -164,6 +164,9 @@ def _locked_sheet(sheet: ScoreSheet) -> ScoreSheet:
 
 def _state_reason(sheet: ScoreSheet, closes_on: dt.date | None, today: dt.date | None = None) -> str:
     """Why the assigned teacher may not enter grades now ("" when they may)."""
+    year = sheet.semester.school_year
+    if year.is_closed:
+        return f"Năm học {year} đã khoá sổ, không sửa điểm được."
     if sheet.status == SheetStatus.APPROVED:
         return MSG_LOCKED
     if sheet.status != SheetStatus.DRAFT:
@@ -579,6 +582,8 @@ def save_cells(actor, sheet: ScoreSheet, *, batch_id: uuid.UUID, cells: list[dic
         reason = _state_reason(sheet, deadline_for(sheet))
         if reason:
             code = {SheetStatus.APPROVED: "locked", SheetStatus.DRAFT: "deadline_passed"}.get(sheet.status, "submitted")
+            if sheet.semester.school_year.is_closed:
+                code = "year_closed"
             raise SheetError(reason, code=code)
         enrolments = list(_sheet_rows(sheet))
         exempt = _exemptions(sheet)

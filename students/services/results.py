@@ -51,7 +51,8 @@ from ..models import (
     SubjectResult,
     TermResult,
 )
-from .workflow import is_principal_of
+from .corrections import on_results_approved
+from .workflow import closed_year_message, is_principal_of, refuse_if_closed
 
 #: who computes results: the school's leaders for the whole school, the homeroom teacher for their class
 COMPUTERS = frozenset({Role.PRINCIPAL, Role.SCHOOL_ADMIN})
@@ -61,6 +62,9 @@ PERIOD_LABELS = {Period.SEMESTER_1: "HK I", Period.SEMESTER_2: "HK II", Period.Y
 SEMESTER_PERIODS = {1: Period.SEMESTER_1, 2: Period.SEMESTER_2}
 IEP_MISSING = "Cần hiệu trưởng xác định kết quả (kế hoạch giáo dục cá nhân)"
 APPROVED_KEPT = "Đã duyệt — cần mở khoá để tính lại"
+#: year outcomes still waiting for the summer: the opening of the next year leaves these learners out
+#: (``newyear.decision``), so their re-tests and summer conduct are still recorded once the year is closed
+PENDING_OUTCOMES = frozenset({rules.Outcome.RETEST, rules.Outcome.SUMMER_TRAINING})
 BATCH = 2000
 # value sets looked up per learner (an enum's ``.values`` builds a new list each time)
 LEVELS = frozenset(rules.Level.values)
@@ -775,7 +779,7 @@ def _write(ctx: _Context, learners: list[_Learner], summary: Summary, *, hand_ac
                 unique=["enrolment", "period"],
                 update=[*TERM_FIELDS, "computed_at"],
                 insert_only={"manual_learning": "", "manual_reason": "", "conduct_after_summer": "",
-                             "status": ResultStatus.COMPUTED, "computed_at": now},
+                             "status": ResultStatus.COMPUTED, "computed_at": now, "approved_values": {}},
             )  # fmt: skip
     if subjects:
         _upsert(
@@ -783,7 +787,7 @@ def _write(ctx: _Context, learners: list[_Learner], summary: Summary, *, hand_ac
             subjects,
             unique=["enrolment", "subject", "period"],
             update=list(SUBJECT_FIELDS),
-            insert_only={"status": ResultStatus.COMPUTED},
+            insert_only={"status": ResultStatus.COMPUTED, "approved_values": {}},
         )
     if hand_terms or hand_subjects:
         _write_by_hand(hand_actor, hand_terms, hand_subjects)
@@ -812,7 +816,11 @@ def _upsert(model, rows: list[dict], *, unique: list[str], update: list[str], in
         selects.append(f"t.c{index}::jsonb" if is_json else f"t.c{index}")
         values = [row[name] for row in rows]
         arrays.append([json.dumps(v, ensure_ascii=False) for v in values] if is_json else values)
-    constants = [(meta.get_field(name), value) for name, value in insert_only.items()]
+    # each constant prepared by its field (a JSON value becomes a typed jsonb parameter)
+    constants = [
+        (meta.get_field(name), meta.get_field(name).get_db_prep_save(value, connection))
+        for name, value in insert_only.items()
+    ]
     columns = [quote(f.column) for f in fields] + [quote(f.column) for f, _ in constants]
     selects += ["%s"] * len(constants)
     unnest = ", ".join(f"%s::{t}" for t in types)
@@ -877,6 +885,7 @@ def compute_results(actor, school_year: SchoolYear, *, school_class: SchoolClass
         raise PermissionDenied(
             "Chỉ hiệu trưởng, quản trị nhà trường hoặc giáo viên chủ nhiệm của lớp được tính kết quả."
         )
+    _refuse_if_closed(school_year, "tính kết quả")
     with transaction.atomic():
         return _compute(school_year, class_ids=[school_class.pk] if school_class else None)
 
@@ -896,6 +905,23 @@ def learner_state(enrolment: Enrolment) -> _Learner | None:
     return learners[0] if learners else None
 
 
+def _refuse_if_closed(year: SchoolYear, doing: str) -> None:
+    refuse_if_closed(year, doing, error=ResultsError)
+
+
+def _refuse_if_closed_unless_pending(year: SchoolYear, outcome: str | None, doing: str) -> None:
+    """A closed year is read-only, except the summer of the learners it left waiting: the school closes the
+    year (opening the next one) before the re-tests and the summer training are done, then places those
+    learners (``newyear``: their year outcome RETEST / SUMMER_TRAINING is "pending", they are not enrolled).
+    Their re-test or summer conduct is still recorded — and may change the outcome — while the stored year
+    outcome is still one of ``PENDING_OUTCOMES``."""
+    if year.is_closed and outcome not in PENDING_OUTCOMES:
+        raise ResultsError(
+            closed_year_message(year, doing).rstrip(".")
+            + ": chỉ còn ghi kết quả hè cho học sinh đang chờ kiểm tra lại hoặc rèn luyện trong hè."
+        )
+
+
 def _fresh_enrolment(actor, enrolment: Enrolment) -> Enrolment:
     if not can(actor, "view", enrolment):
         raise PermissionDenied("Không tìm thấy học sinh này.")
@@ -910,6 +936,7 @@ def set_manual_learning(actor, term_result: TermResult, level: str, reason: str)
     enrolment = _fresh_enrolment(actor, term_result.enrolment)
     if not may_set_manual(actor, enrolment):
         raise PermissionDenied("Chỉ hiệu trưởng xác định kết quả của học sinh học theo kế hoạch giáo dục cá nhân.")
+    _refuse_if_closed(enrolment.school_year, "sửa kết quả học tập")
     if term_result.status == ResultStatus.APPROVED:
         raise ResultsError("Kết quả đã được duyệt — cần mở khoá để sửa.")
     level, reason = (level or "").strip(), nfc(reason or "").strip()
@@ -938,6 +965,11 @@ def record_retest(actor, enrolment: Enrolment, subject, value: str) -> SubjectRe
     enrolment = _fresh_enrolment(actor, enrolment)
     if not may_record_retest(actor, enrolment):
         raise PermissionDenied("Chỉ hiệu trưởng hoặc quản trị nhà trường ghi điểm kiểm tra lại.")
+    if enrolment.school_year.is_closed:  # one query more, in a closed year only
+        outcome = (
+            TermResult.objects.filter(enrolment=enrolment, period=Period.YEAR).values_list("outcome", flat=True).first()
+        )
+        _refuse_if_closed_unless_pending(enrolment.school_year, outcome, "ghi điểm kiểm tra lại")
     state = learner_state(enrolment)
     if state is None or state.stage != rules.Outcome.RETEST:
         raise ResultsError("Học sinh này không thuộc diện kiểm tra lại.")
@@ -978,6 +1010,10 @@ def record_summer_conduct(actor, enrolment: Enrolment, level: str) -> TermResult
     if level not in rules.Level.values:
         raise ResultsError({"level": "Kết quả rèn luyện phải là Tốt, Khá, Đạt hoặc Chưa đạt."})
     row = TermResult.objects.filter(enrolment=enrolment, period=Period.YEAR).first()
+    if enrolment.school_year.is_closed:
+        _refuse_if_closed_unless_pending(
+            enrolment.school_year, row.outcome if row else None, "ghi kết quả rèn luyện sau hè"
+        )
     stored_after = row.conduct_after_summer if row else ""
     state = learner_state(enrolment)
     if row is None or state is None or not row.conduct or rules.Level(row.conduct) != rules.Level.FAIL:
@@ -1015,6 +1051,7 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
         raise PermissionDenied("Chỉ hiệu trưởng duyệt kết quả học tập và rèn luyện.")
     school_class = SchoolClass.objects.select_related("school_year").get(pk=school_class.pk)
     year = school_class.school_year
+    _refuse_if_closed(year, "duyệt kết quả")
     numbers = _semesters_of(period)
     rule_set = rules.rule_set_for(year.start_year, school_class.grade)
     with transaction.atomic(), acting_as(actor):
@@ -1083,6 +1120,8 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
         for row in homeroom:
             row.approved = True
         bulk_update_with_history(homeroom, HomeroomAssessment, ["approved"], actor=actor, batch_size=BATCH)
+        # the record book: re-approved values that differ from those approved before are corrections
+        on_results_approved(actor, school_class, period, approved)
     return len(terms) if has_terms else len({row.enrolment_id for row in subject_rows})
 
 

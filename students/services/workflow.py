@@ -78,6 +78,20 @@ def _forbidden(message: str = MSG_NOT_YOURS) -> WorkflowError:
     return WorkflowError(message, status=403)
 
 
+def closed_year_message(year, doing: str) -> str:
+    """The refusal of a write in a closed school year, in Vietnamese."""
+    return f"Năm học {year} đã khoá sổ, không thể {doing}."
+
+
+def refuse_if_closed(year, doing: str, *, error: type[Exception] = WorkflowError) -> None:
+    """A closed school year (``SchoolYear.is_closed``, set when the next year is opened) is read-only: refuse
+    ``doing`` with ``error``, the calling service's usual error type (``WorkflowError`` here,
+    ``results.ResultsError`` for the results), so the pages and the API show the message. Publication and its
+    withdrawal stay allowed: publishing a closed year's results to the portal is legitimate."""
+    if year.is_closed:
+        raise error(closed_year_message(year, doing))
+
+
 @contextmanager
 def _acting(actor):
     """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
@@ -272,6 +286,7 @@ def submit(actor, sheet: ScoreSheet) -> ScoreSheet:
         _require_door(actor, sheet)
         if not is_assigned_teacher(actor, sheet):
             raise _forbidden("Chỉ giáo viên được phân công dạy môn này ở lớp này mới gửi được bảng điểm.")
+        refuse_if_closed(sheet.semester.school_year, "gửi bảng điểm")
         _require_status(sheet, SheetStatus.DRAFT, doing="gửi")
         missing = missing_learners(sheet)
         if missing:
@@ -292,6 +307,7 @@ def check(actor, sheet: ScoreSheet) -> ScoreSheet:
         _require_door(actor, sheet)
         if not _may_check(actor, sheet):
             raise _forbidden("Chỉ giáo viên chủ nhiệm của lớp mới kiểm tra được bảng điểm.")
+        refuse_if_closed(sheet.semester.school_year, "kiểm tra bảng điểm")
         _require_status(sheet, SheetStatus.SUBMITTED, doing="kiểm tra")
         sheet.status = SheetStatus.CHECKED
         sheet.checked_by = actor.user
@@ -310,6 +326,7 @@ def return_sheet(actor, sheet: ScoreSheet, note: str) -> ScoreSheet:
         _require_door(actor, sheet)
         if not _may_return(actor, sheet):
             raise _forbidden("Chỉ giáo viên chủ nhiệm của lớp hoặc hiệu trưởng mới trả lại được bảng điểm.")
+        refuse_if_closed(sheet.semester.school_year, "trả lại bảng điểm")
         _require_status(sheet, SheetStatus.SUBMITTED, SheetStatus.CHECKED, doing="trả lại")
         if not note:
             raise WorkflowError("Hãy ghi lý do trả lại bảng điểm (ô “Lý do trả lại”).")
@@ -368,6 +385,10 @@ def _approve_locked(actor, sheets: list[ScoreSheet]) -> None:
         row.status = ResultStatus.APPROVED
     if results:
         bulk_update_with_history(results, SubjectResult, ["status"], actor=actor)
+    # the record book: a re-approved value that differs from the one approved before is a correction
+    from .corrections import on_sheets_approved
+
+    on_sheets_approved(actor, sheets)
 
 
 def approve(actor, sheet: ScoreSheet) -> ScoreSheet:
@@ -378,6 +399,7 @@ def approve(actor, sheet: ScoreSheet) -> ScoreSheet:
         _require_door(actor, sheet)
         if not is_principal_of(actor, sheet.school_id):
             raise _forbidden("Chỉ hiệu trưởng mới duyệt được bảng điểm.")
+        refuse_if_closed(sheet.semester.school_year, "duyệt bảng điểm")
         _require_status(sheet, SheetStatus.CHECKED, doing="duyệt")
         _approve_locked(actor, [sheet])
     return sheet
@@ -399,6 +421,8 @@ def approve_many(actor, sheets) -> list[ScoreSheet]:
         )
         if not locked:
             raise WorkflowError("Không có bảng điểm nào đã được giáo viên chủ nhiệm kiểm tra để duyệt.")
+        for sheet in locked:
+            refuse_if_closed(sheet.semester.school_year, "duyệt bảng điểm")
         _approve_locked(actor, locked)
     return locked
 
@@ -411,6 +435,7 @@ def request_unlock(actor, sheet: ScoreSheet, reason: str) -> UnlockRequest:
         sheet = _fresh(sheet)
         if not can(actor, "view", sheet) or not _may_request_unlock(actor, sheet):
             raise _forbidden("Chỉ giáo viên bộ môn được phân công hoặc giáo viên chủ nhiệm mới đề nghị mở khoá.")
+        refuse_if_closed(sheet.semester.school_year, "đề nghị mở khoá bảng điểm")
         _require_status(sheet, SheetStatus.APPROVED, doing="đề nghị mở khoá")
         if not reason:
             raise WorkflowError("Hãy ghi lý do đề nghị mở khoá (ô “Lý do”).")
@@ -438,6 +463,8 @@ def decide_unlock(actor, request: UnlockRequest, *, grant: bool, note: str = "")
             raise WorkflowError("Ý kiến dài tối đa 500 ký tự.")
         sheet = _fresh(request.sheet)
         if grant:
+            # refusing a request changes no result (it only closes the request): allowed in a closed year
+            refuse_if_closed(sheet.semester.school_year, "mở khoá bảng điểm")
             _require_status(sheet, SheetStatus.APPROVED, doing="mở khoá")
             _reopen(actor, sheet)
         request.status = UnlockStatus.GRANTED if grant else UnlockStatus.REFUSED
