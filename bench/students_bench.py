@@ -428,12 +428,14 @@ def report(info: dict, data: dict, results: dict, save: dict) -> str:
     )
 
 
-def write_report(text: str) -> Path:
+def write_report(text: str, start: str = MARK_START, end: str = MARK_END) -> Path:
+    """Put ``text`` (which begins with ``start`` and ends with ``end``) into bench/RESULTS.md in place of
+    the section between those markers, or at the end."""
     path = ROOT / "bench" / "RESULTS.md"
     old = path.read_text() if path.exists() else "# Benchmark results\n\nSee bench/README.md for how these are run.\n"
-    if MARK_START in old and MARK_END in old:
-        head, rest = old.split(MARK_START, 1)
-        tail = rest.split(MARK_END, 1)[1]
+    if start in old and end in old:
+        head, rest = old.split(start, 1)
+        tail = rest.split(end, 1)[1]
         new = f"{head}{text}{tail}"
     else:
         new = f"{old.rstrip()}\n\n{text}\n"

@@ -146,6 +146,8 @@ def seed_students(ctx: SeedContext) -> None:
                 school=school,
                 user=student_user,
                 learner_code=f"37{serial:08d}",
+                # số đăng bộ: the school's register line and the year of entry (no draw: the seed stays the same)
+                register_number=f"{serial % 10000:04d}/{year.start_year}",
                 personal_id=f"037{3 if female else 2}{born.year % 100:02d}{serial:06d}",
                 full_name=nfc(name),
                 birth_date=born,

@@ -63,3 +63,25 @@ def teacher_name_of(semester_id: int, school_class_id: int, subject_id: int) -> 
         .values_list("teacher__full_name", flat=True)
         .first()
     )
+
+
+def teacher_names(triples) -> dict[tuple[int, int, int], str]:
+    """``teacher_name_of`` for many (semester id, class id, subject id) at once, in one query:
+    the first assigned teacher's name of each triple found (rows the caller already reached
+    through the door, e.g. the years of a record book)."""
+    triples = set(triples)
+    if not triples:
+        return {}
+    found: dict[tuple[int, int, int], str] = {}
+    rows = (
+        TeachingAssignment.objects.filter(
+            semester_id__in={t[0] for t in triples}, school_class_id__in={t[1] for t in triples}
+        )
+        .order_by("pk")
+        .values_list("semester_id", "school_class_id", "subject_id", "teacher__full_name")
+    )
+    for semester_id, class_id, subject_id, name in rows:
+        key = (semester_id, class_id, subject_id)
+        if key in triples:
+            found.setdefault(key, name)
+    return found

@@ -61,6 +61,7 @@ class StudentSerializer(ScopedModelSerializer):
             "status",
             "status_changed_on",
             "disability_note",
+            "register_number",
             "user",
         ]
         read_only_fields = ["school", "status", "status_changed_on", "user"]
