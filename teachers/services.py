@@ -226,3 +226,105 @@ def attach_evidence(actor, rating: CriterionRating, upload) -> CriterionRating:
         rating.evidence.save(upload.name.replace("\\", "/").rsplit("/", 1)[-1], upload, save=False)
         rating.save(update_fields=["evidence"])
     return rating
+
+
+# --- opening a new school year (called by students.services.newyear) -----------------------------------
+
+
+def copy_assignments_to_next_year(actor, from_year, to_year, class_map, *, dry_run: bool = False) -> dict:
+    """Copy the teaching assignments of ``from_year`` into both semesters of ``to_year`` (the next
+    school year of the same school), for the school's leaders to review: each assignment of the old
+    year's semester II (semester I when II has none) is copied for the class ``class_map`` maps its
+    class to (old class id → new class id; ``None``: not created yet, counted only in a dry run).
+    The teacher follows the class, as schools usually do; an assignment that already exists in the new
+    year for the same semester, class and subject is kept as it is; a teacher who no longer works at
+    the school is not carried (listed in ``skipped`` with the reason).
+
+    One transaction, history kept (attributed to ``actor``); ``dry_run`` writes nothing. Only a leader
+    (or an administrator above) of the school may copy. Returns ``{"source_semester", "copied",
+    "kept", "skipped": [{"class", "subject", "teacher", "reason"}], "created_ids"}``. The number of
+    queries does not depend on the number of classes or assignments."""
+    from sms.accounts.scoping import units_for
+    from sms.audit.history import bulk_create_with_history
+    from sms.org.models import SchoolClass, Semester
+
+    from .models import StaffStatus, TeachingAssignment
+
+    school_id = from_year.school_id
+    if actor is None or not units_for(actor, TeachingAssignment, "add").filter(pk=school_id).exists():
+        raise PermissionDenied("Chỉ lãnh đạo nhà trường được sao chép phân công chuyên môn.")
+    if to_year is not None and (to_year.school_id != school_id or to_year.start_year <= from_year.start_year):
+        raise ValidationError("Năm học mới phải là năm học sau của cùng trường.")
+    result = {"source_semester": None, "copied": 0, "kept": 0, "skipped": [], "created_ids": []}
+    with transaction.atomic(), acting_as(actor):
+        source = list(
+            TeachingAssignment.objects.filter(semester__school_year=from_year, school_class_id__in=list(class_map))
+            .select_related("semester", "school_class", "subject", "teacher")
+            .order_by("school_class__grade", "school_class__name", "subject__name", "pk")
+        )
+        numbers = {a.semester.number for a in source}
+        number = 2 if 2 in numbers else (1 if 1 in numbers else None)
+        result["source_semester"] = number
+        source = [a for a in source if a.semester.number == number]
+        targets = []
+        if to_year is not None:
+            targets = list(Semester.objects.filter(school_year=to_year).order_by("number"))
+            if to_year.is_closed:
+                raise ValidationError(f"Năm học {to_year} đã khoá sổ, không phân công được.")
+        new_ids = {v for v in class_map.values() if v is not None}
+        valid_classes = set(
+            SchoolClass.objects.filter(pk__in=new_ids, school_id=school_id, school_year=to_year).values_list(
+                "pk", flat=True
+            )
+            if to_year is not None
+            else []
+        )
+        if new_ids - valid_classes:
+            raise ValidationError("Lớp nhận phân công phải là lớp của năm học mới của trường.")
+        existing = set(
+            TeachingAssignment.objects.filter(semester__in=targets, school_class_id__in=new_ids).values_list(
+                "semester_id", "school_class_id", "subject_id"
+            )
+            if targets
+            else []
+        )
+        creates = []
+        semester_count = len(targets) or 2
+        for a in source:
+            if a.teacher.status != StaffStatus.WORKING or a.teacher.school_id != school_id:
+                result["skipped"].append(
+                    {
+                        "class": a.school_class.name,
+                        "subject": a.subject.name,
+                        "teacher": a.teacher.full_name,
+                        "reason": f"Giáo viên không còn công tác tại trường ({a.teacher.get_status_display()}).",
+                    }
+                )
+                continue
+            new_class = class_map.get(a.school_class_id)
+            if new_class is None or not targets:
+                result["copied"] += semester_count
+                continue
+            for semester in targets:
+                key = (semester.pk, new_class, a.subject_id)
+                if key in existing:
+                    result["kept"] += 1
+                    continue
+                existing.add(key)
+                creates.append(
+                    TeachingAssignment(
+                        school_id=school_id,
+                        semester=semester,
+                        school_class_id=new_class,
+                        subject_id=a.subject_id,
+                        teacher_id=a.teacher_id,
+                    )
+                )
+        if dry_run:
+            result["copied"] += len(creates)
+            return result
+        if creates:
+            created = bulk_create_with_history(creates, TeachingAssignment, actor=actor, batch_size=500)
+            result["created_ids"] = [a.pk for a in created]
+        result["copied"] += len(creates)
+    return result
