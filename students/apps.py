@@ -37,7 +37,8 @@ class StudentsConfig(AppConfig):
 
         from sms.seeding import register
 
-        from . import jobs  # noqa: F401  (registers the background jobs for the worker)
+        # the background jobs for the worker (each module registers its own)
+        from . import jobs, jobs_families, jobs_recordbook  # noqa: F401
 
         register("students", _seed_students, order=200)
         register("students-grades", _seed_grades, order=210)

@@ -4,7 +4,7 @@ from django.urls import path
 
 from sms.shell.views import ModuleIndexView
 
-from .views import gradebook, records, results, workflow
+from .views import family, gradebook, markbook, newyear, oversight, recordbook, records, results, workflow
 
 app_name = "students"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     *gradebook.urlpatterns,
     *workflow.urlpatterns,
     *results.urlpatterns,
+    *markbook.urlpatterns,
+    *recordbook.urlpatterns,
+    *family.urlpatterns,
+    *oversight.urlpatterns,
+    *newyear.urlpatterns,
 ]

@@ -3,10 +3,10 @@ and any plain endpoints in ``extra_urlpatterns``."""
 
 from rest_framework.routers import SimpleRouter
 
-from . import gradebook, records, results, workflow
+from . import family, gradebook, markbook, newyear, oversight, recordbook, records, results, workflow
 
 router = SimpleRouter()
-_modules = (records, gradebook, workflow, results)
+_modules = (records, gradebook, workflow, results, markbook, recordbook, family, oversight, newyear)
 for module in _modules:
     for prefix, viewset, basename in module.routes:
         router.register(prefix, viewset, basename=basename)

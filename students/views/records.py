@@ -93,6 +93,7 @@ class StudentForm(ScopedModelForm):
             "address_area",
             "address",
             "disability_note",
+            "register_number",
             "user",
         ]
         help_texts = {
@@ -744,8 +745,25 @@ class ClassRoster(ScopedDetailView):
             sheets_url=_optional_url("students:sheet-list", query=f"?school_class={klass.pk}"),
             results_url=_optional_url("students:class-results", kwargs={"pk": klass.pk}),
             can_import=importable_years(actor).filter(pk=klass.school_year_id).exists(),
+            books=_class_books(actor, klass),
         )
         return context
+
+
+def _class_books(actor, klass: SchoolClass) -> list[tuple[str, str]]:
+    """The class's books and family accounts the actor's role works with (each page checks again)."""
+    links = []
+    leader = actor.role in (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+    if actor.role in ADMIN_ROLES | OVERSIGHT_ROLES | {Role.TEACHER}:
+        links.append(("Sổ theo dõi và đánh giá học sinh (Excel)", "students:markbook-export"))
+    if leader or actor.role == Role.TEACHER:
+        links.append(("Nhập lại sổ theo dõi và đánh giá từ Excel", "students:markbook-import"))
+    if leader or (actor.role == Role.TEACHER and klass.homeroom_teacher_id == actor.user.pk):
+        links.append(("In học bạ cả lớp (PDF)", "students:recordbook-class"))
+    if leader:
+        links.append(("Tài khoản học sinh và cha mẹ", "students:family-accounts"))
+        links.append(("Cấp lại mật khẩu học sinh và cha mẹ", "students:family-reissue"))
+    return [(label, url) for label, name in links if (url := _optional_url(name, kwargs={"pk": klass.pk}))]
 
 
 class ClassExport(ScopedObjectMixin, generic.detail.SingleObjectMixin, generic.View):

@@ -20,10 +20,12 @@ from sms.exports import xlsx
 from sms.jobs.services import enqueue
 from sms.org.models import SchoolClass, SchoolYear, Subject, SubjectPlan, Unit
 from sms.shell.modules import ModulePage, register_page
+from sms.text import midsentence
 from sms.views import ActorMixin, ScopedDetailView, ScopedObjectMixin
 
 from .. import jobs, rules
 from ..models import GRADE_READERS, Enrolment, Period, Score, SubjectResult, TermResult
+from ..services import corrections
 from ..services import results as service
 
 JOB_KIND = jobs.COMPUTE_JOB
@@ -101,7 +103,7 @@ class ClassResults(ScopedObjectMixin, generic.DetailView):
                     "; ".join(term["missing"]),
                 ]
             sheet.row(values)
-        filename = f"Kết quả {label.lower()} lớp {klass.name} {klass.school_year}.xlsx"
+        filename = f"Kết quả {midsentence(label)} lớp {klass.name} {klass.school_year}.xlsx"
         return xlsx.response(book.save(), filename)
 
     def get_context_data(self, **kwargs):
@@ -146,7 +148,7 @@ class ClassResultsCompute(ClassResultsAction):
 class ClassResultsApprove(ClassResultsAction):
     def act(self, klass, period):
         count = service.approve_results(self.actor, klass, period)
-        return f"Đã duyệt kết quả {dict(PERIODS)[period].lower()} của {count} học sinh lớp {klass.name}."
+        return f"Đã duyệt kết quả {midsentence(dict(PERIODS)[period])} của {count} học sinh lớp {klass.name}."
 
 
 # --- the school (and Phòng/Sở) statistics ---------------------------------------------------------------
@@ -413,6 +415,7 @@ class EnrolmentResults(ScopedDetailView):
             primary=primary,
             lines=lines,
             term_rows=term_rows,
+            corrections=corrections.page_rows(actor, enrolment),
             **self._forms(enrolment, terms, rule_set),
         )
         return context
@@ -486,7 +489,7 @@ class EnrolmentManualLearning(EnrolmentAction):
         if term is None:
             raise ValidationError("Chưa có kết quả của kỳ này: hãy tính kết quả trước.")
         service.set_manual_learning(self.actor, term, data.get("level", ""), data.get("reason", ""))
-        return f"Đã lưu kết quả {dict(PERIODS)[period].lower()} do hiệu trưởng xác định."
+        return f"Đã lưu kết quả {midsentence(dict(PERIODS)[period])} do hiệu trưởng xác định."
 
 
 class EnrolmentSummerConduct(EnrolmentAction):
@@ -499,7 +502,8 @@ class EnrolmentSummerConduct(EnrolmentAction):
 
 
 class MyResults(ActorMixin, generic.TemplateView):
-    """Học sinh và cha mẹ: các năm học của mình (của con), mỗi năm dẫn tới trang kết quả."""
+    """Học sinh và cha mẹ: các năm học của mình (của con), nhóm theo từng con; mỗi con dẫn tới trang gia đình
+    (students:family-child, điểm, trung bình, rèn luyện, chuyên cần, trên điện thoại), mỗi năm tới trang kết quả."""
 
     template_name = "students/my_results.html"
 
@@ -534,6 +538,11 @@ class MyResults(ActorMixin, generic.TemplateView):
                 }
             )
         context["rows"] = rows
+        groups: dict = {}
+        for row in rows:
+            student = row["enrolment"].student
+            groups.setdefault(student.pk, {"student": student, "rows": []})["rows"].append(row)
+        context["groups"] = list(groups.values())
         return context
 
 

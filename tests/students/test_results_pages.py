@@ -105,7 +105,7 @@ def test_approve_button(world):
     assert "Còn bảng điểm chưa duyệt: Toán." in page(client.post(url, {"ky": "hk2"}, follow=True))
     ScoreSheet.objects.update(status=SheetStatus.APPROVED)
     html = page(client.post(url, {"ky": "hk2"}, follow=True))
-    assert "Đã duyệt kết quả học kỳ ii của 1 học sinh" in html
+    assert "Đã duyệt kết quả học kỳ II của 1 học sinh" in html
     assert term(enrolment, Period.SEMESTER_2).status == ResultStatus.APPROVED
     assert web_client(side.m(Role.SCHOOL_ADMIN)).post(url, {"ky": "cn"}).status_code == 403
 
