@@ -16,6 +16,7 @@ from sms.org.models import SchoolClass
 RECORD_BOOKS_JOB = "students.record_books"
 #: the roles that may queue it; a teacher only for the class they are homeroom teacher of (checked inside)
 RECORD_BOOK_PRINTERS = frozenset({Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER})
+MSG_NOT_PRINTER = "Chỉ hiệu trưởng, quản trị nhà trường hoặc giáo viên chủ nhiệm của lớp in được học bạ của lớp."
 
 
 def may_print_class(actor, school_class) -> bool:
@@ -47,7 +48,7 @@ def class_record_books(job, actor, school_class: int) -> JobOutput:
     if klass is None:
         raise JobError("Không tìm thấy lớp.")
     if not may_print_class(actor, klass):
-        raise JobError("Chỉ hiệu trưởng, quản trị nhà trường hoặc giáo viên chủ nhiệm của lớp in được học bạ của lớp.")
+        raise JobError(MSG_NOT_PRINTER)
     ids = class_student_ids(actor, klass)
     if not ids:
         raise JobError(f"Lớp {klass.name} chưa có học sinh nào để in học bạ.")

@@ -535,10 +535,6 @@ class DistRow:
     def cells(self) -> list[tuple[int, Decimal | None]]:
         return [(self.counts[v], self.percents[v]) for v, _ in self.levels]
 
-    @property
-    def unclassified_percent(self) -> Decimal | None:
-        return percent(self.unclassified, self.approved)
-
 
 @dataclass
 class DistTable:

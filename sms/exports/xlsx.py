@@ -210,7 +210,7 @@ def iter_sheet(
             if not _blank(c if values_only else c.value for c in row):
                 title = nfc(getattr(ws, "title", "") or "")
                 raise TooManyRows(
-                    f"Trang «{title}» có quá {max_row} dòng; hãy bỏ bớt dữ liệu hoặc chia thành nhiều tệp."
+                    f"Trang “{title}” có quá {max_row} dòng; hãy bỏ bớt dữ liệu hoặc chia thành nhiều tệp."
                 )
             continue
         yield row

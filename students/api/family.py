@@ -143,7 +143,10 @@ class ReissueSerializer(serializers.Serializer):
         child=serializers.RegexField(r"^[sg][0-9]{1,19}$"),
         allow_empty=False,
         max_length=500,
-        help_text="Tài khoản của lớp: “s<mã học sinh>” hoặc “g<mã cha mẹ>”.",
+        help_text=(
+            "Tài khoản của lớp: “s<id học sinh>” hoặc “g<id dòng cha mẹ / người giám hộ>” "
+            "(như trong danh sách cấp lại)."
+        ),
     )
 
 

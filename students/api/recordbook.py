@@ -20,10 +20,9 @@ from sms.jobs.api.serializers import JobSerializer
 from sms.jobs.services import enqueue
 from sms.org.models import SchoolClass
 
-from ..jobs_recordbook import RECORD_BOOKS_JOB, may_print_class
+from ..jobs_recordbook import MSG_NOT_PRINTER, RECORD_BOOKS_JOB, may_print_class
 from ..models import Student
 from ..reports import recordbook
-from ..views.recordbook import MSG_NOT_PRINTER
 
 
 class StudentRecordBook(ScopedMixin, APIView):

@@ -60,8 +60,9 @@ from sms.audit.models import EventKind
 from sms.exports import xlsx
 from sms.exports.numbers import vn_date
 from sms.imports import Status, cell_text
+from sms.org.catalogue import programme_order
 from sms.org.models import SchoolClass, Semester, SubjectPlan
-from sms.text import nfc, search_key
+from sms.text import nfc
 from teachers.selectors import assignments_visible_to
 
 from .. import rules
@@ -222,7 +223,7 @@ def load_book(actor, school_class: SchoolClass) -> Book:
         teachers.setdefault((a.subject_id, a.semester.number), a.teacher.full_name)
     plans = {p.subject_id: p for p in visible_to(actor, SubjectPlan).filter(school_year_id=year.pk, grade=klass.grade)}
     parts = []
-    for subject in sorted(subjects.values(), key=lambda s: (search_key(s.name), s.name, s.pk)):
+    for subject in sorted(subjects.values(), key=lambda s: (programme_order(s.code, s.name), s.pk)):
         semester_parts = []
         for number in (1, 2):
             sheet = sheets.get((subject.pk, number))
@@ -412,7 +413,8 @@ def _write_info(ws, book: Book, printed_by: str, printed_at: dt.datetime) -> Non
     guide = [
         "Mỗi môn học một trang: điểm từng lần đánh giá của học kỳ I, học kỳ II, điểm trung bình môn / kết quả, "
         "cả năm và kiểm tra lại. Trang “Tổng hợp”: kết quả học tập, rèn luyện, số buổi nghỉ, lên lớp, danh hiệu.",
-        "Nhập lại sổ: giáo viên bộ môn có thể sửa các ô điểm của môn mình rồi tải tệp lên ở mục “Nhập sổ theo dõi” "
+        "Nhập lại sổ: giáo viên bộ môn có thể sửa các ô điểm của môn mình rồi tải tệp lên ở mục "
+        "“Nhập lại sổ theo dõi và đánh giá từ Excel” "
         "của lớp. Chỉ các ô điểm thành phần được nhập; các cột trung bình, kết quả và trang “Tổng hợp” do hệ thống "
         "tính. Không đổi thứ tự cột, không xoá dòng tiêu đề (có một dòng ẩn dùng để đối chiếu).",
         "Điểm: số từ 0 đến 10, một chữ số thập phân (8 hoặc 8,5). Môn đánh giá bằng nhận xét: Đ hoặc CĐ. "
@@ -749,7 +751,7 @@ def _read_subject_sheet(ws) -> FileSheet | None:
             out.append(FileRow(number, code, name, cells))
     except xlsx.TooManyRows:
         raise BookFileError(
-            f"Trang «{nfc(ws.title)}» có dữ liệu sau dòng {last}: sổ của một lớp có tối đa {MAX_BOOK_LEARNERS} "
+            f"Trang “{nfc(ws.title)}” có dữ liệu sau dòng {last}: sổ của một lớp có tối đa {MAX_BOOK_LEARNERS} "
             "học sinh. Hãy xoá các dòng thừa hoặc xuất lại sổ của lớp."
         ) from None
     return FileSheet(nfc(ws.title), subject_id, keys, out)
@@ -779,7 +781,7 @@ class Change:
     def where(self) -> str:
         learner = f" – {self.learner}" if self.learner else ""
         column = f", cột {self.column}" if self.column else ""
-        return f"Trang «{self.sheet}», dòng {self.row}{learner}{column}"
+        return f"Trang “{self.sheet}”, dòng {self.row}{learner}{column}"
 
     def error(self, message: str) -> None:
         self.errors.append(f"{self.where}: {message}")
@@ -924,7 +926,7 @@ class MarkbookImporter:
             part = self._parts.get(sheet.subject_id)
             if part is None:
                 preview.errors.append(
-                    f"Trang «{sheet.title}»: môn học này không có trong sổ của lớp {klass.name} (hoặc bạn không "
+                    f"Trang “{sheet.title}”: môn học này không có trong sổ của lớp {klass.name} (hoặc bạn không "
                     "được xem); hãy xuất lại sổ."
                 )
                 continue
@@ -940,7 +942,7 @@ class MarkbookImporter:
         unknown = [k for k in unknown if k not in columns]
         if unknown:
             preview.errors.append(
-                f"Trang «{sheet.title}»: các cột {', '.join(unknown)} không còn trong bảng điểm của môn; "
+                f"Trang “{sheet.title}”: các cột {', '.join(unknown)} không còn trong bảng điểm của môn; "
                 "hãy xuất lại sổ."
             )
             return
@@ -948,7 +950,7 @@ class MarkbookImporter:
             exported = book.versions.get((sheet.subject_id, semester.number))
             if semester.sheet is not None and exported != semester.version:
                 preview.ignored.append(
-                    f"Trang «{sheet.title}», {SEMESTER_NAMES[semester.number]}: bảng điểm đã được sửa trên "
+                    f"Trang “{sheet.title}”, {SEMESTER_NAMES[semester.number]}: bảng điểm đã được sửa trên "
                     "hệ thống sau khi tệp được xuất; những ô bạn không sửa trong tệp giữ nguyên giá trị mới."
                 )
         seen: dict[str, int] = {}
@@ -1057,14 +1059,14 @@ class MarkbookImporter:
                     )
             except PermissionDenied as exc:
                 if not collect:
-                    raise ValidationError(f"Trang «{changes[0].sheet}» ({SEMESTER_TITLES[number]}): {exc}") from None
+                    raise ValidationError(f"Trang “{changes[0].sheet}” ({SEMESTER_TITLES[number]}): {exc}") from None
                 for change in changes:
                     change.error(f"không ghi được – {exc}")
                 continue
             except gradebook.SheetError as exc:
                 if not collect:
                     raise ValidationError(
-                        f"Trang «{changes[0].sheet}» ({SEMESTER_TITLES[number]}): {exc.message}"
+                        f"Trang “{changes[0].sheet}” ({SEMESTER_TITLES[number]}): {exc.message}"
                     ) from None
                 _spread(changes, exc)
                 continue

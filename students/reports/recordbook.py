@@ -13,9 +13,9 @@ new one and "(sửa: who, dd/mm/yyyy)" (students.services.corrections).
 
 The data has no per-subject teacher comment, so the subject table has none (only the teacher's name).
 
-Reading: ``learner_books(ids)`` reads everything for a list of learners with a fixed number of queries
-(plus one per distinct class × subject × semester for the teachers' names — the same for every learner of
-a class), so a whole class costs the same queries as three learners.
+Reading: ``learner_books(ids)`` reads everything for a list of learners with a fixed number of queries (the
+subject teachers' names in one, ``teachers.selectors.teacher_names``), so a whole class costs the same
+queries as three learners.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class YearBook:
     enrolment: Enrolment
     rule_set: str
     primary: bool
-    subjects: list = field(default_factory=list)  # [Subject] in name order
+    subjects: list = field(default_factory=list)  # [Subject] in programme order
     results: dict = field(default_factory=dict)  # (subject id, period) → SubjectResult
     terms: dict = field(default_factory=dict)  # period → TermResult
     homeroom: dict = field(default_factory=dict)  # semester number → HomeroomAssessment (approved)
@@ -519,10 +519,9 @@ class _Printer:
         )
 
 
-def render(books: list[LearnerBook], *, title: str, author: str = "", progress=None) -> bytes:
-    """One PDF: each learner's book from a new page. ``progress(done, total)`` is called per learner."""
+def render(books: list[LearnerBook], *, title: str, author: str = "") -> bytes:
+    """One PDF: each learner's book from a new page, with its own page numbers."""
     doc = pdf.Document(title, author=author)
-    total = len(books)
     for index, book in enumerate(books):
         if index:
             doc.page_break()
@@ -533,8 +532,6 @@ def render(books: list[LearnerBook], *, title: str, author: str = "", progress=N
             doc.paragraph("Chưa có năm học nào.")
         for year in book.years:
             printer.year(year)
-        if progress is not None:
-            progress(index + 1, total)
     return doc.build()
 
 

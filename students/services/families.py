@@ -59,6 +59,7 @@ from sms.accounts.roles import LEARNER_ROLES, Role
 from sms.accounts.scoping import can, visible_to
 from sms.accounts.slips import Slip, build_slips, temporary_password
 from sms.audit.history import acting_as
+from sms.org.catalogue import programme_order
 from sms.text import search_key
 
 from .. import rules
@@ -707,7 +708,6 @@ def children(actor):
 
 TERM_PERIODS = (Period.SEMESTER_1, Period.SEMESTER_2, Period.YEAR)
 PERIOD_LABELS = dict(Period.choices)
-UNPUBLISHED = "Chưa công bố"
 
 
 def _decimal(value) -> str | None:
@@ -807,7 +807,7 @@ def child_record(actor, student: Student, start_year: int | None = None) -> dict
     for row in subject_rows:
         subjects.setdefault(row.subject_id, row.subject)
         by_subject[(row.subject_id, row.period)] = row
-    for subject in sorted(subjects.values(), key=lambda s: (search_key(s.name), s.pk)):
+    for subject in sorted(subjects.values(), key=lambda s: (programme_order(s.code, s.name), s.pk)):
         line = {"id": subject.pk, "name": subject.name, "assessment": subject.assessment, "semesters": []}
         for number, period in ((1, Period.SEMESTER_1), (2, Period.SEMESTER_2)):
             line["semesters"].append(

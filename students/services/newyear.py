@@ -71,12 +71,6 @@ BATCH = 500
 MAX_NAME = SchoolClass._meta.get_field("name").max_length
 
 PROMOTE, REPEAT, GRADUATE, PENDING = "promote", "repeat", "graduate", "pending"
-ACTION_LABELS = {
-    PROMOTE: "Lên lớp",
-    REPEAT: "Ở lại lớp",
-    GRADUATE: "Hoàn thành chương trình, ra trường",
-    PENDING: "Chưa có quyết định",
-}
 SUCCESSOR, INTAKE, REPEATERS = "successor", "intake", "repeat"
 KIND_LABELS = {SUCCESSOR: "lên lớp", INTAKE: "tuyển mới", REPEATERS: "học sinh ở lại"}
 

@@ -71,7 +71,6 @@ class YearOpeningPage(ActorMixin, generic.TemplateView):
             openings=openings,
             allow_pending_label=service.ALLOW_PENDING_LABEL,
             allow_pending=kwargs.get("allow_pending", False),
-            action_labels=service.ACTION_LABELS,
         )
         return context
 
@@ -121,7 +120,6 @@ class YearOpeningDetail(ScopedDetailView):
             counts=summary.get("counts", {}),
             assignments=assignments,
             assignment_list_url=reverse("teachers:assignment-list") + f"?school_year={opening.to_year_id}",
-            action_labels=service.ACTION_LABELS,
         )
         return context
 

@@ -14,10 +14,10 @@ from sms.accounts.scoping import get_visible_or_404
 from sms.exports import xlsx
 from sms.org.models import Unit
 from sms.shell.modules import ModulePage, register_page
+from sms.text import midsentence
 from sms.views import ActorMixin
 
 from .. import stats
-from ..models import Period
 from ..reports import oversight as workbooks
 
 PER_PAGE = 50
@@ -79,7 +79,7 @@ class Completion(OversightPage):
         lines = stats.sheet_lines(self.actor, q.year, q.semester, within=q.within, unsubmitted_only=True)
         report = stats.CompletionReport(**{**self.report.__dict__, "schools": self.rows})
         data = workbooks.completion_workbook(report, lines)
-        name = f"Tình hình nhập điểm {context['semester_label']} {q.year}-{q.year + 1}.xlsx"
+        name = f"Tình hình nhập điểm {midsentence(context['semester_label'])} {q.year}-{q.year + 1}.xlsx"
         return xlsx.response(data, name)
 
 
@@ -123,7 +123,7 @@ class CompletionSchool(OversightPage):
     def export(self, context):
         q = self.query
         data = workbooks.school_workbook(self.school, self.classes)
-        name = f"Nhập điểm {self.school.name} {context['semester_label']} {q.year}-{q.year + 1}.xlsx"
+        name = f"Nhập điểm {self.school.name} {midsentence(context['semester_label'])} {q.year}-{q.year + 1}.xlsx"
         return xlsx.response(data, name)
 
 
@@ -146,14 +146,13 @@ class Results(OversightPage):
             tables=tables,
             page_obj=page,
             is_paginated=page.has_other_pages(),
-            periods=list(Period.choices),
         )
         return context
 
     def export(self, context):
         q = self.query
         data = workbooks.results_workbook(self.report)
-        name = f"Kết quả học tập và rèn luyện {self.report.period_label} {q.year}-{q.year + 1}.xlsx"
+        name = f"Kết quả học tập và rèn luyện {midsentence(self.report.period_label)} {q.year}-{q.year + 1}.xlsx"
         return xlsx.response(data, name)
 
 

@@ -14,11 +14,9 @@ from sms.jobs.services import enqueue
 from sms.org.models import SchoolClass
 from sms.views import ScopedObjectMixin
 
-from ..jobs_recordbook import RECORD_BOOKS_JOB, class_student_ids, may_print_class
+from ..jobs_recordbook import MSG_NOT_PRINTER, RECORD_BOOKS_JOB, class_student_ids, may_print_class
 from ..models import Student
 from ..reports import recordbook
-
-MSG_NOT_PRINTER = "Chỉ hiệu trưởng, quản trị nhà trường hoặc giáo viên chủ nhiệm của lớp in được học bạ của lớp."
 
 
 class StudentRecordBookPdf(ScopedObjectMixin, SingleObjectMixin, generic.View):

@@ -342,6 +342,7 @@ class StudentDetail(ScopedDetailView):
             enrolments=[(e, by_enrolment.get(e.pk, [])) for e in enrolments],
             movements=visible_to(actor, StudentMovement).filter(student=obj).select_related("to_school", "school"),
             can_move=services.may_record_movement(actor, obj),
+            may_print_book=_may_print_book(actor, obj),
         )
         return context
 
@@ -748,6 +749,16 @@ class ClassRoster(ScopedDetailView):
             books=_class_books(actor, klass),
         )
         return context
+
+
+def _may_print_book(actor, student: Student) -> bool:
+    """Whether to offer the learner's record book (the download checks again): the roles that read
+    results; a teacher only as the current homeroom teacher (a query only for teachers)."""
+    from ..reports.recordbook import RECORD_BOOK_READERS, readable_students
+
+    if actor.role not in RECORD_BOOK_READERS:
+        return False
+    return actor.role != Role.TEACHER or readable_students(actor).filter(pk=student.pk).exists()
 
 
 def _class_books(actor, klass: SchoolClass) -> list[tuple[str, str]]:

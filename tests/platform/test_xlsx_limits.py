@@ -132,7 +132,7 @@ def test_a_declared_dimension_is_not_trusted():
 
 def test_data_after_the_last_row_allowed_is_refused():
     data = book([["Họ và tên"], *([f"Học sinh {n}"] for n in range(30))], title="Danh sách")
-    with pytest.raises(xlsx.TooManyRows, match="Trang «Danh sách» có quá 10 dòng"):
+    with pytest.raises(xlsx.TooManyRows, match="Trang “Danh sách” có quá 10 dòng"):
         list(xlsx.read_rows(data, max_row=10))
     assert len(list(xlsx.read_rows(data, max_row=31))) == 30
     # data a little after the limit, beyond blank rows, is seen too

@@ -175,7 +175,8 @@ def everything() -> tuple:
 def test_export_lays_out_the_paper_mark_book(a):
     data = export(a.m("teacher2"), a.klass)
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Thông tin", "Giáo dục thể chất", "Ngữ văn", "Toán", "Tổng hợp", markbook.META_SHEET]
+    # subjects in the programme's order (Ngữ văn, Toán, …, Giáo dục thể chất), as on paper
+    assert wb.sheetnames == ["Thông tin", "Ngữ văn", "Toán", "Giáo dục thể chất", "Tổng hợp", markbook.META_SHEET]
     assert wb[markbook.META_SHEET].sheet_state == "veryHidden"
     info = {r[0]: r[1] for r in wb["Thông tin"].iter_rows(min_row=3, max_row=11, values_only=True)}
     assert info["Trường"] == "Trường THCS An Bình"
@@ -341,8 +342,8 @@ def test_bad_cell_names_sheet_row_and_column_and_saves_nothing(a):
     checked = preview.context["preview"]
     assert not checked.ok
     assert checked.all_errors == [
-        "Trang «Toán», dòng 4 – Nguyễn Văn An, cột ĐĐGtx3 HK I: Điểm phải từ 0 đến 10.",
-        "Trang «Toán», dòng 5 – Trần Thị Bình, cột ĐĐGgk HK I: Điểm chỉ được có một chữ số thập phân.",
+        "Trang “Toán”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx3 HK I: Điểm phải từ 0 đến 10.",
+        "Trang “Toán”, dòng 5 – Trần Thị Bình, cột ĐĐGgk HK I: Điểm chỉ được có một chữ số thập phân.",
     ]
     assert "Xác nhận lưu" not in preview.content.decode()
     response = confirm(client, a.klass, preview)  # forced anyway
@@ -360,7 +361,7 @@ def test_learner_not_in_the_class_is_named(a, world):
     wb.save(out)
     checked = markbook.MarkbookImporter(a.subject_teacher, school_class=a.klass).preview(out.getvalue())
     assert checked.all_errors == [
-        f"Trang «Toán», dòng 5 – Trần Thị Bình: mã định danh {outsider.student.learner_code} "
+        f"Trang “Toán”, dòng 5 – Trần Thị Bình: mã định danh {outsider.student.learner_code} "
         "không có trong danh sách lớp 6A1."
     ]
 
@@ -377,7 +378,7 @@ def test_another_teachers_subject_is_refused_with_the_reason(a):
     before = everything()
     checked = markbook.MarkbookImporter(a.homeroom, school_class=a.klass).preview(edited)
     assert checked.all_errors == [
-        f"Trang «Toán», dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: không ghi được – {gradebook.MSG_NOT_ASSIGNED}"
+        f"Trang “Toán”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: không ghi được – {gradebook.MSG_NOT_ASSIGNED}"
     ]
     assert [r.ok for r in checked.rows if r.sheet == "Ngữ văn"] == [True]
     assert everything() == before
@@ -385,7 +386,7 @@ def test_another_teachers_subject_is_refused_with_the_reason(a):
     edited = edit(export(a.m("teacher2"), a.klass), {("Ngữ văn", an.student.learner_code, "hk1:tx2"): 7})
     checked = markbook.MarkbookImporter(a.subject_teacher, school_class=a.klass).preview(edited)
     assert checked.all_errors == [
-        f"Trang «Ngữ văn», dòng 4 – Nguyễn Văn An, cột ĐĐGtx2 HK I: không ghi được – {gradebook.MSG_NOT_ASSIGNED}"
+        f"Trang “Ngữ văn”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx2 HK I: không ghi được – {gradebook.MSG_NOT_ASSIGNED}"
     ]
 
 
@@ -404,9 +405,9 @@ def test_approved_or_submitted_sheet_is_refused(a):
     before = everything()
     checked = markbook.MarkbookImporter(a.subject_teacher, school_class=a.klass).preview(edited)
     assert checked.all_errors == [
-        "Trang «Giáo dục thể chất», dòng 4 – Nguyễn Văn An, cột ĐĐGtx2 HK I: không ghi được – "
+        f"Trang “Toán”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: không ghi được – {gradebook.MSG_LOCKED}",
+        "Trang “Giáo dục thể chất”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx2 HK I: không ghi được – "
         + gradebook.MSG_SUBMITTED.format(status="giáo viên bộ môn đã gửi"),
-        f"Trang «Toán», dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: không ghi được – {gradebook.MSG_LOCKED}",
     ]
     assert everything() == before
 
@@ -425,7 +426,7 @@ def test_cell_changed_after_the_export_is_a_conflict_and_others_changes_are_kept
     )
     checked = markbook.MarkbookImporter(a.subject_teacher, school_class=a.klass).preview(edited)
     assert checked.all_errors == [
-        "Trang «Toán», dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: ô này đã được sửa thành 9,5 sau khi tệp được "
+        "Trang “Toán”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: ô này đã được sửa thành 9,5 sau khi tệp được "
         "xuất (trong tệp lúc xuất: 8). Hãy xuất lại sổ rồi nhập lại."
     ]
     # without the conflicting cell, Bình's ĐĐGtx1 (5 in the file, 6 stored now) is left as it is
@@ -434,7 +435,7 @@ def test_cell_changed_after_the_export_is_a_conflict_and_others_changes_are_kept
     checked = importer.preview(edited)
     assert checked.ok and [(r.column, r.new) for r in checked.rows] == [("ĐĐGtx3 HK I", "8")]
     assert checked.ignored == [
-        "Trang «Toán», học kỳ I: bảng điểm đã được sửa trên hệ thống sau khi tệp được xuất; những ô bạn không "
+        "Trang “Toán”, học kỳ I: bảng điểm đã được sửa trên hệ thống sau khi tệp được xuất; những ô bạn không "
         "sửa trong tệp giữ nguyên giá trị mới."
     ]
     importer.apply(checked)
@@ -479,7 +480,7 @@ def test_a_book_with_too_many_rows_or_a_zip_bomb_is_refused_with_the_reason(a):
     last = markbook.FIRST_ROW + markbook.MAX_BOOK_LEARNERS
     long = inflate(exported, sheet=_sheet_number(exported, "Toán"), rows_declared=last + 5)
     message = (
-        f"Trang «Toán» có dữ liệu sau dòng {last}: sổ của một lớp có tối đa {markbook.MAX_BOOK_LEARNERS} "
+        f"Trang “Toán” có dữ liệu sau dòng {last}: sổ của một lớp có tối đa {markbook.MAX_BOOK_LEARNERS} "
         "học sinh. Hãy xoá các dòng thừa hoặc xuất lại sổ của lớp."
     )
     with pytest.raises(markbook.BookFileError, match="có dữ liệu sau dòng"):
@@ -560,7 +561,7 @@ def test_api_export_and_import(a):
     assert stored(a.toan1)[(an.pk, "tx4")] == "10"
     bad = post(edit(edited, {("Toán", an.student.learner_code, "hk1:tx1"): "mười"}), "false")
     assert bad.status_code == 400
-    assert bad.json()["errors"] == [f"Trang «Toán», dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: {rules.MSG_SCORE_INVALID}"]
+    assert bad.json()["errors"] == [f"Trang “Toán”, dòng 4 – Nguyễn Văn An, cột ĐĐGtx1 HK I: {rules.MSG_SCORE_INVALID}"]
     assert stored(a.toan1)[(an.pk, "tx1")] == "8"
     not_xlsx = client.post(
         import_url,
