@@ -15,7 +15,8 @@ Reading an uploaded workbook is bounded: ``check_archive`` looks at the zip befo
 loads anything (not a zip, too big once unpacked, a zip bomb, too many sheets: refused with
 a Vietnamese message), and ``iter_sheet`` reads a read-only sheet with its declared dimension
 ignored (a 5 KB file may declare A1:XFD1048576) and stops after ``max_row`` rows and
-``max_col`` columns. Everything that opens an upload goes through ``open_upload``.
+``max_col`` columns. Everything that opens an upload calls ``check_archive`` first (``open_upload``
+does both: the check, then openpyxl in read-only mode).
 """
 
 from __future__ import annotations
