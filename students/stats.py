@@ -100,7 +100,7 @@ class OversightQuery(forms.Form):
     don_vi = forms.ModelChoiceField(
         label="Thuộc đơn vị", queryset=Unit.objects.none(), required=False, empty_label="Toàn bộ phạm vi"
     )
-    chua_nop = forms.BooleanField(label="Chỉ những nơi còn bảng điểm chưa nộp", required=False)
+    chua_nop = forms.BooleanField(label="Chỉ những nơi còn bảng điểm chưa gửi", required=False)
     sap_xep = forms.ChoiceField(label="Sắp xếp theo", choices=SORTS, required=False)
 
     def __init__(self, data, *, request, actor):

@@ -26,7 +26,7 @@ YEAR = OpenApiParameter("nam", OpenApiTypes.INT, description="Năm bắt đầu 
 SEMESTER = OpenApiParameter("hoc_ky", OpenApiTypes.INT, enum=[1, 2], description="Học kỳ (1 hoặc 2)")
 PERIOD = OpenApiParameter("ky", OpenApiTypes.STR, enum=["hk1", "hk2", "cn"], description="Kỳ: hk1, hk2, cn")
 WITHIN = OpenApiParameter("don_vi", OpenApiTypes.INT, description="Chỉ các trường thuộc đơn vị này (Phòng, Sở…)")
-UNSUBMITTED = OpenApiParameter("chua_nop", OpenApiTypes.BOOL, description="Chỉ nơi / bảng điểm còn chưa nộp")
+UNSUBMITTED = OpenApiParameter("chua_nop", OpenApiTypes.BOOL, description="Chỉ nơi / bảng điểm còn chưa gửi")
 SORT = OpenApiParameter("sap_xep", OpenApiTypes.STR, enum=[v for v, _ in stats.SORTS], description="Sắp xếp trường")
 
 

@@ -15,7 +15,7 @@ COMPLETION_HEADS = [
     ("Số bảng điểm phải nhập", 12),
     *[(STAGE_LABELS[s], 11) for s in STAGES],
     ("Tỉ lệ đã duyệt (%)", 11),
-    ("Quá hạn chưa nộp", 11),
+    ("Quá hạn chưa gửi", 11),
 ]
 LINE_HEADS = [
     ("Trường", 30),
@@ -63,7 +63,7 @@ def completion_workbook(report: CompletionReport, unsubmitted: list[SheetLine]) 
     for grade, completion in report.grades.items():
         grades.row([grade, *_counts(completion)])
     grades.row(["Cộng", *_counts(report.total)])
-    book.sheet("Chưa nộp", LINE_HEADS).rows(_line(ln) for ln in unsubmitted)
+    book.sheet("Chưa gửi", LINE_HEADS).rows(_line(ln) for ln in unsubmitted)
     return book.save()
 
 

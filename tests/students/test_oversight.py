@@ -264,12 +264,12 @@ def test_completion_export_has_school_grade_and_unsubmitted_sheets(world):
     assert response.status_code == 200 and response["Content-Type"] == xlsx.CONTENT_TYPE
     schools = {r["Trường"]: r for _, r in xlsx.read_rows(response.content, sheet="Theo trường")}
     assert schools[world.a.school.name]["Số bảng điểm phải nhập"] == 7
-    assert schools[world.a.school.name]["Quá hạn chưa nộp"] == 3
+    assert schools[world.a.school.name]["Quá hạn chưa gửi"] == 3
     assert schools[world.a.school.name]["Tỉ lệ đã duyệt (%)"] == pytest.approx(14.3)
     assert schools["Cộng"]["Số bảng điểm phải nhập"] == 8
     grades = {r["Khối"]: r for _, r in xlsx.read_rows(response.content, sheet="Theo khối")}
     assert grades[6]["Chưa nhập"] == 1 and grades[7]["Chưa nhập"] == 1
-    missing = [r for _, r in xlsx.read_rows(response.content, sheet="Chưa nộp")]
+    missing = [r for _, r in xlsx.read_rows(response.content, sheet="Chưa gửi")]
     assert {(r["Lớp"], r["Môn học"], r["Giáo viên bộ môn"], r["Quá hạn"] or "") for r in missing} == {
         ("6A1", "Tiếng Anh", "Đỗ Văn Bình", "Quá hạn"),
         ("6A1", "Lịch sử", "Đỗ Văn Bình", "Quá hạn"),
@@ -279,7 +279,7 @@ def test_completion_export_has_school_grade_and_unsubmitted_sheets(world):
     deadline = next(r["Hạn nhập điểm"] for r in missing if r["Môn học"] == "Tiếng Anh")
     assert deadline == timezone.localdate() - dt.timedelta(days=1)
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Theo trường", "Theo khối", "Chưa nộp"]
+    assert book.sheetnames == ["Theo trường", "Theo khối", "Chưa gửi"]
 
     school = web_client(world.members["so_staff"]).get(school_url(world.a.school) + "?hoc_ky=1&xlsx=1")
     assert school.status_code == 200
