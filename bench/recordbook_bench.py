@@ -36,11 +36,9 @@ os.environ.setdefault("DEBUG", "false")
 
 from bench.students_bench import (  # noqa: E402 - after the settings module is named
     SUBJECTS,
-    _check_database,
     _Counter,
-    _ensure_database,
     _s,
-    _setup,
+    load_data,
     machine,
     write_report,
 )
@@ -289,19 +287,7 @@ def report(info: dict, data: dict, m: dict) -> str:
 
 
 def main() -> None:
-    name = _check_database()
-    import django
-
-    django.setup()
-    _ensure_database(name)
-    again = "--reuse" in sys.argv[1:]
-    _setup(wipe=not again)
-    data = reuse() if again else None
-    if data is None:
-        if again:
-            _setup(wipe=True)
-        print(f"Building the data set in {name!r} …", flush=True)
-        data = build(random.Random(20261124))
+    data = load_data(build, reuse, 20261124)
     print(f"  built in {data['build_seconds']:.0f} s", flush=True)
     m = measure(data)
     print(f"  record books: {m['time']} cpu {m['cpu']} queries {m['queries']} pages {m['pages']}", flush=True)

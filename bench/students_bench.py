@@ -443,7 +443,10 @@ def write_report(text: str, start: str = MARK_START, end: str = MARK_END) -> Pat
     return path
 
 
-def main() -> None:
+def load_data(build, reuse, seed: int) -> dict:
+    """Set Django up on the benchmark's own database and return its data set: the one already there with
+    ``--reuse`` (when ``reuse()`` finds it), else a fresh one from ``build(random.Random(seed))`` after
+    wiping the database."""
     name = _check_database()
     import django
 
@@ -456,7 +459,12 @@ def main() -> None:
         if again:
             _setup(wipe=True)
         print(f"Building the data set in {name!r} …", flush=True)
-        data = build(random.Random(20261123))
+        data = build(random.Random(seed))
+    return data
+
+
+def main() -> None:
+    data = load_data(build, reuse, 20261123)
     print(f"  {data['learners']} learners, {data['scores']:,} scores in {data['build_seconds']:.0f} s", flush=True)
     results = measure_results(data)
     print(f"  year results: first {results['first']}, re-run {results['rerun']}", flush=True)
