@@ -1,11 +1,19 @@
-"""Routes of module (e); its landing page is the platform's generic one until its pages land."""
+"""Routes of module (e): the landing page and each area's pages (exams/views/*.py)."""
 
 from django.urls import path
 
 from sms.shell.views import ModuleIndexView
 
+from .views import admission, applications, candidates, marking, rooms, setup
+
 app_name = "exams"
 
 urlpatterns = [
     path("", ModuleIndexView.as_view(module_key="exams"), name="index"),
+    *setup.urlpatterns,
+    *candidates.urlpatterns,
+    *rooms.urlpatterns,
+    *applications.urlpatterns,
+    *marking.urlpatterns,
+    *admission.urlpatterns,
 ]

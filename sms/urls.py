@@ -25,6 +25,7 @@ api_patterns = [
     # the modules' APIs
     path("students/", include("students.api.urls")),
     path("teachers/", include("teachers.api.urls")),
+    path("exams/", include("exams.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -46,3 +46,11 @@ def entry_closed(sheet: ScoreSheet, today: dt.date | None = None) -> bool:
     """Whether the entry deadline of ``sheet`` has passed (the day itself is still open)."""
     closes_on = deadline_for(sheet)
     return closes_on is not None and (today or timezone.localdate()) > closes_on
+
+
+def children_of(user) -> QuerySet:
+    """Ids of the learners whose guardian record carries ``user``'s account (a parent's children):
+    other modules narrow a parent's reach with it."""
+    from .models import Guardian
+
+    return Guardian.objects.filter(user=user).values("student_id")

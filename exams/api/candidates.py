@@ -1,0 +1,4 @@
+"""API of the exams module's candidates area: viewsets in ``routes``, plain endpoints in ``extra_urlpatterns``."""
+
+routes: list = []
+extra_urlpatterns: list = []

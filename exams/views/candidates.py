@@ -1,0 +1,3 @@
+"""HTML pages of the exams module's candidates area."""
+
+urlpatterns: list = []
