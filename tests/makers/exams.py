@@ -33,6 +33,7 @@ from exams.models import (
     ScriptKey,
     Site,
 )
+from sms.accounts.roles import Role
 from sms.files.models import StoredFile
 
 from ..world import SchoolSide, make_user
@@ -126,8 +127,16 @@ def application_document(side: SchoolSide) -> ApplicationDocument:
     return ApplicationDocument.objects.create(application=app, kind=ApplicationDocument.Kind.BIRTH, file=stored)
 
 
+def _board_exam(side: SchoolSide) -> Exam:
+    """An exam whose secretariat is the side's teacher: board-only rows have one reader on
+    the side, so the list suites' control ("somebody on A's side sees A's row") holds."""
+    the_exam = exam(side)
+    board_member(side, of=the_exam, role=BoardRole.SECRETARIAT, user=side.m(Role.TEACHER).user)
+    return the_exam
+
+
 def script(side: SchoolSide) -> Script:
-    return Script.objects.create(exam_subject=subject(side), code=f"{next(_n):05d}")
+    return Script.objects.create(exam_subject=subject(side, of=_board_exam(side)), code=f"{next(_n):05d}")
 
 
 def script_key(side: SchoolSide) -> ScriptKey:
