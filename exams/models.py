@@ -11,7 +11,8 @@ See ``../shared/domain/exams-diplomas.md``. Who reaches what:
   marks before publication (``Script``, ``Mark``, ``CandidateScore``), not even the Sở's other
   staff; only the secretariat sees which code is whose (``ScriptKey``).
 - A candidate's school of origin reads its own candidates; a learner and their parents read
-  the learner's own candidacy, and its scores once published.
+  the learner's own candidacy, and its scores once published. Learners are *granted* these
+  rows, not narrowed to them: a Sở's exam lies outside a student's unit path.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
+from sms.accounts.roles import ADMIN_ROLES, LEARNER_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
 from sms.accounts.scoping import Scope
 from sms.audit.history import AuditedHistory
 from sms.text import nfc, search_key, sort_key
@@ -74,6 +75,8 @@ def _board_grant(exam_path: str, *, view=(BoardRole.CHAIR, BoardRole.SECRETARIAT
     key = f"{exam_path}_id__in" if exam_path else "pk__in"
 
     def grant(actor, action) -> Q | None:
+        if actor.role in LEARNER_ROLES:  # a seat reaches nothing while its holder acts as a parent
+            return None
         roles = view if action == "view" else change
         return Q(**{key: board_exams(actor, roles)}) if roles else None
 
@@ -85,29 +88,37 @@ def _published(exam_path: str) -> Q:
     return Q(**{f"{prefix}results_publish_at__lte": timezone.now()})
 
 
-def _student_narrow(student_path: str, *, published_exam: str | None = None):
-    def narrow(actor) -> Q:
+def _learner_q(actor, student_path: str, *, published_exam: str | None = None) -> Q | None:
+    """A student's own rows, a parent's children's (``student_path`` leads to the Student);
+    ``published_exam`` (a path to the Exam) keeps them hidden until the publication time."""
+    if actor.role == Role.STUDENT:
         q = Q(**{f"{student_path}__user": actor.user})
-        return q & _published(published_exam) if published_exam is not None else q
-
-    return narrow
-
-
-def _parent_narrow(student_path: str, *, published_exam: str | None = None):
-    def narrow(actor) -> Q:
+    elif actor.role == Role.PARENT:
         from students.selectors import children_of
 
         q = Q(**{f"{student_path}_id__in": children_of(actor.user)})
-        return q & _published(published_exam) if published_exam is not None else q
+    else:
+        return None
+    return q & _published(published_exam) if published_exam is not None else q
 
-    return narrow
+
+def _own(student_path: str, *, published_exam: str | None = None):
+    """The learner's part of a grant: their own rows (see ``_learner_q``)."""
+    return lambda actor: _learner_q(actor, student_path, published_exam=published_exam)
 
 
-def _learners(student_path: str, *, published_exam: str | None = None) -> dict:
-    return {
-        Role.STUDENT: _student_narrow(student_path, published_exam=published_exam),
-        Role.PARENT: _parent_narrow(student_path, published_exam=published_exam),
-    }
+def _staff_and_learners(staff_grant, learner=None, *, learner_actions=("view",)):
+    """A grant: ``staff_grant(actor, action)`` for staff roles (the board, a school), and
+    ``learner(actor)`` — their own rows — for students and parents. Learners are granted, not
+    narrowed: an exam run by the Sở is outside a student's unit path, and their candidacy must
+    reach them all the same. A board seat reaches nothing while its holder acts as a parent."""
+
+    def grant(actor, action) -> Q | None:
+        if actor.role in LEARNER_ROLES:
+            return learner(actor) if learner is not None and action in learner_actions else None
+        return staff_grant(actor, action)
+
+    return grant
 
 
 # --- the exam and its setup ----------------------------------------------------------------------------
@@ -169,11 +180,10 @@ class Exam(models.Model):
         readers=STAFF_ROLES,
         writers=ORGANISERS,
         inherited=True,
-        narrow={
-            Role.STUDENT: lambda actor: Q(pk__in=_learner_exams(actor)),
-            Role.PARENT: lambda actor: Q(pk__in=_learner_exams(actor)),
-        },
-        grant=_board_grant("", view=tuple(BoardRole), change=(BoardRole.CHAIR, BoardRole.SECRETARIAT)),
+        grant=_staff_and_learners(
+            _board_grant("", view=tuple(BoardRole), change=(BoardRole.CHAIR, BoardRole.SECRETARIAT)),
+            lambda actor: Q(pk__in=_learner_exams(actor)),
+        ),
     )
 
     class Meta:
@@ -255,11 +265,10 @@ class ExamSubject(models.Model):
         readers=STAFF_ROLES,
         writers=ORGANISERS,
         inherited=True,
-        narrow={
-            Role.STUDENT: lambda actor: Q(exam_id__in=_learner_exams(actor)),
-            Role.PARENT: lambda actor: Q(exam_id__in=_learner_exams(actor)),
-        },
-        grant=_board_grant("exam", view=tuple(BoardRole), change=(BoardRole.CHAIR, BoardRole.SECRETARIAT)),
+        grant=_staff_and_learners(
+            _board_grant("exam", view=tuple(BoardRole), change=(BoardRole.CHAIR, BoardRole.SECRETARIAT)),
+            lambda actor: Q(exam_id__in=_learner_exams(actor)),
+        ),
     )
 
     class Meta:
@@ -303,7 +312,7 @@ class BoardMember(models.Model):
         unit="exam__unit",
         readers=ORGANISERS,
         writers=ORGANISERS,
-        grant=_board_member_grant,
+        grant=_staff_and_learners(_board_member_grant),
     )
 
     class Meta:
@@ -445,7 +454,7 @@ class Room(models.Model):
         unit="site__exam__unit",
         readers=ORGANISERS,
         writers=ORGANISERS,
-        grant=_room_grant,
+        grant=_staff_and_learners(_room_grant),
     )
 
     class Meta:
@@ -570,8 +579,7 @@ class Candidate(models.Model):
         unit="exam__unit",
         readers=ORGANISERS,
         writers=ORGANISERS,
-        narrow=_learners("student"),
-        grant=_candidate_grant,
+        grant=_staff_and_learners(_candidate_grant, _own("student")),
     )
 
     class Meta:
@@ -616,9 +624,11 @@ class Choice(models.Model):
         unit="candidate__exam__unit",
         readers=ORGANISERS,
         writers=ORGANISERS,
-        narrow=_learners("candidate__student"),
-        grant=lambda actor, action: Q(
-            candidate__in=Candidate.objects.filter(_candidate_grant(actor, action)).values("pk")
+        grant=_staff_and_learners(
+            lambda actor, action: Q(
+                candidate__in=Candidate.objects.filter(_candidate_grant(actor, action)).values("pk")
+            ),
+            _own("candidate__student"),
         ),
     )
 
@@ -785,7 +795,7 @@ class Script(models.Model):
         unit="exam_subject__exam__unit",
         readers=frozenset(),
         writers=frozenset(),
-        grant=_script_grant,
+        grant=_staff_and_learners(_script_grant),
     )
 
     class Meta:
@@ -812,7 +822,9 @@ class ScriptKey(models.Model):
         unit="script__exam_subject__exam__unit",
         readers=frozenset(),
         writers=frozenset(),
-        grant=lambda actor, action: Q(script__exam_subject__exam_id__in=board_exams(actor, (BoardRole.SECRETARIAT,))),
+        grant=_staff_and_learners(
+            lambda actor, action: Q(script__exam_subject__exam_id__in=board_exams(actor, (BoardRole.SECRETARIAT,)))
+        ),
     )
 
     class Meta:
@@ -859,7 +871,7 @@ class Mark(models.Model):
         unit="script__exam_subject__exam__unit",
         readers=frozenset(),
         writers=frozenset(),
-        grant=_mark_grant,
+        grant=_staff_and_learners(_mark_grant),
     )
 
     class Meta:
@@ -905,11 +917,8 @@ class CandidateScore(models.Model):
         unit="candidate__exam__unit",
         readers=ORGANISERS,
         writers=frozenset(),
-        narrow={
-            **{role: (lambda actor: _published("candidate__exam")) for role in ORGANISERS},
-            **_learners("candidate__student", published_exam="candidate__exam"),
-        },
-        grant=_score_grant,
+        narrow={role: (lambda actor: _published("candidate__exam")) for role in ORGANISERS},
+        grant=_staff_and_learners(_score_grant, _own("candidate__student", published_exam="candidate__exam")),
     )
 
     class Meta:
@@ -956,9 +965,12 @@ class Appeal(models.Model):
         unit="score__candidate__exam__unit",
         readers=ORGANISERS,
         writers=ORGANISERS,
-        narrow=_learners("score__candidate__student"),
-        grant=_board_grant(
-            "score__candidate__exam", view=(BoardRole.CHAIR, BoardRole.SECRETARIAT), change=(BoardRole.SECRETARIAT,)
+        grant=_staff_and_learners(
+            _board_grant(
+                "score__candidate__exam", view=(BoardRole.CHAIR, BoardRole.SECRETARIAT), change=(BoardRole.SECRETARIAT,)
+            ),
+            _own("score__candidate__student", published_exam="score__candidate__exam"),
+            learner_actions=("view", "add"),
         ),
     )
 

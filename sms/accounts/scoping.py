@@ -56,8 +56,10 @@ class Scope:
     (a Sở's catalogue read by its schools); writes stay with the owner's subtree.
     ``grant``: ``fn(actor, action) -> Q | None``, rows reached across the unit tree on purpose
     (ARCHITECTURE.md, "Some boards cut across the tree"): an exam board member reaches their
-    exam's rows whatever unit they act in. Its rows are added to the unit path's, for staff
-    roles only, whether or not the role is in ``readers``/``writers``; ``None`` grants nothing.
+    exam's rows whatever unit they act in; a learner reaches their own candidacy in an exam
+    run by a unit above another school. Its rows are added to the unit path's for any role,
+    whether or not the role is in ``readers``/``writers``: the function decides per role and
+    returns ``None`` to grant nothing.
     """
 
     unit: str
@@ -127,7 +129,7 @@ def visible_to(
         narrow = scope.narrow.get(role)
         if narrow is not None:
             q &= narrow(actor)
-    if scope.grant is not None and role in STAFF_ROLES:
+    if scope.grant is not None:
         granted = scope.grant(actor, action)
         if granted is not None:
             q = granted if q is None else (q | granted)

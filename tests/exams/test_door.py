@@ -191,3 +191,36 @@ def test_a_school_changes_its_candidates_only_until_numbers_are_given(exam_world
     )
     assert can(b, "change", fresh)
     assert not can(actor(world.b.m(Role.TEACHER)), "change", fresh)
+
+
+def test_a_learner_reaches_their_own_candidacy_in_the_sos_exam_and_scores_only_once_published(exam_world, world):
+    """The exam is the Sở's, outside the student's unit path: the grant reaches it."""
+    from students.models import Guardian
+    from tests.makers.students import student as make_student
+
+    exam, _people, rows = exam_world
+    learner = make_student(world.a)
+    student_m = world.a.m(Role.STUDENT)
+    learner.user = student_m.user
+    learner.save()
+    parent_m = world.a.m(Role.PARENT)
+    Guardian.objects.create(student=learner, relation="mother", full_name="Mẹ", user=parent_m.user)
+    rows["from_a"].student = learner
+    rows["from_a"].save()
+    for m in (student_m, parent_m):
+        assert list(visible_to(actor(m), Candidate)) == [rows["from_a"]]
+        assert list(visible_to(actor(m), Exam)) == [exam]
+        assert seen(m, CandidateScore) == 0
+        assert not can(actor(m), "change", rows["from_a"])
+    exam.results_publish_at = timezone.now() - dt.timedelta(seconds=1)
+    exam.save()
+    for m in (student_m, parent_m):
+        assert list(visible_to(actor(m), CandidateScore)) == [rows["score"]]
+    # another school's student reaches nothing
+    assert seen(world.b.m(Role.STUDENT), Candidate) == 0
+
+
+def test_a_board_seat_reaches_nothing_while_its_holder_acts_as_a_parent(exam_world, world):
+    _exam, people, _rows = exam_world
+    as_parent = grant(people["secretariat"].user, world.a.school, Role.PARENT)
+    assert (seen(as_parent, Script), seen(as_parent, ScriptKey), seen(as_parent, Mark)) == (0, 0, 0)
