@@ -1,4 +1,428 @@
-"""API of the exams module's marking area: viewsets in ``routes``, plain endpoints in ``extra_urlpatterns``."""
+"""API of the marking area: scripts and marks (markers see codes only), the secretariat's
+steps on a subject, the chair's and secretariat's handling of disputed scripts, appeals.
 
-routes: list = []
-extra_urlpatterns: list = []
+Every write calls ``exams.services.marking`` / ``exams.services.appeals`` (the services the HTML
+pages call). Refusals: 400 for a wrong state or bad input (``ValidationError``, Vietnamese
+messages by field or by mark id), 403 for a wrong person, 404 for what the door does not show.
+
+``routes``: (prefix, viewset, basename); ``extra_urlpatterns``: POSTs on one subject, GET of an
+exam's marking summary.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sms.accounts.scoping import get_visible_or_404
+from sms.api.serializers import ScopedModelSerializer
+from sms.api.viewsets import ScopedMixin, ScopedReadOnlyViewSet
+
+from ..models import (
+    Appeal,
+    AppealStatus,
+    BoardRole,
+    Exam,
+    ExamSubject,
+    Mark,
+    MarkRound,
+    Script,
+    ScriptStatus,
+    board_exams,
+)
+from ..selectors import board_roles
+from ..services import appeals as appeal_services
+from ..services import marking as services
+
+
+def _int(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+def _runner_exams(actor) -> set[int]:
+    """Exams where the actor is the chair or the secretariat (they see outcomes, not only codes)."""
+    if actor is None:
+        return set()
+    return set(board_exams(actor, (BoardRole.CHAIR, BoardRole.SECRETARIAT)).values_list("exam_id", flat=True))
+
+
+# --- scripts ------------------------------------------------------------------------------------------------
+
+
+class ScriptSerializer(serializers.ModelSerializer):
+    """A script by its code. ``status`` and ``final_score`` only for the chair and secretariat
+    (null for a marker); never anything about the candidate."""
+
+    exam = serializers.IntegerField(source="exam_subject.exam_id", read_only=True)
+    subject_name = serializers.CharField(source="exam_subject.name", read_only=True)
+    status_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Script
+        fields = ["id", "exam", "exam_subject", "subject_name", "code", "status", "status_display", "final_score"]
+        read_only_fields = fields
+
+    def get_status_display(self, obj) -> str | None:
+        return obj.get_status_display()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.exam_subject.exam_id not in self.context.get("runner_exams", set()):
+            data["status"] = data["status_display"] = data["final_score"] = None
+        return data
+
+
+class MarkerSerializer(serializers.Serializer):
+    marker = serializers.IntegerField(help_text="Mã chỗ ngồi (BoardMember) của cán bộ chấm lần 3.")
+
+
+class JointSerializer(serializers.Serializer):
+    score = serializers.CharField(help_text="Điểm thống nhất, ví dụ “6.75” hoặc “6,75”.")
+
+
+_EXAM_PARAMS = [
+    OpenApiParameter("exam", int, description="Chỉ các bài của kỳ thi này."),
+    OpenApiParameter("exam_subject", int, description="Chỉ các bài của môn thi này."),
+]
+
+
+class ScriptViewSet(ScopedReadOnlyViewSet):
+    """Scripts (bài thi) by code: the chair and secretariat read every script of their exams, a
+    marker the scripts given to them. ``assign_third`` (chair, secretariat) and ``joint``
+    (chair) resolve a disputed script."""
+
+    queryset = Script.objects.select_related("exam_subject")
+    serializer_class = ScriptSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        params = self.request.query_params
+        if (exam := _int(params.get("exam"))) is not None:
+            qs = qs.filter(exam_subject__exam_id=exam)
+        if (subject := _int(params.get("exam_subject"))) is not None:
+            qs = qs.filter(exam_subject_id=subject)
+        if params.get("status") in ScriptStatus.values:
+            qs = qs.filter(status=params["status"])
+        return qs.order_by("exam_subject_id", "code")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["runner_exams"] = _runner_exams(self.actor)
+        return context
+
+    @extend_schema(parameters=[*_EXAM_PARAMS, OpenApiParameter("status", str, enum=ScriptStatus.values)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _script(self, pk):
+        return get_visible_or_404(self.actor, Script.objects.select_related("exam_subject__exam"), pk)
+
+    @extend_schema(request=MarkerSerializer, responses=ScriptSerializer)
+    @action(detail=True, methods=["post"], url_path="assign-third")
+    def assign_third(self, request, pk=None):
+        script = self._script(pk)
+        data = MarkerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.assign_third(self.actor, script, data.validated_data["marker"])
+        script.refresh_from_db()
+        return Response(self.get_serializer(script).data)
+
+    @extend_schema(request=JointSerializer, responses=ScriptSerializer)
+    @action(detail=True, methods=["post"])
+    def joint(self, request, pk=None):
+        script = self._script(pk)
+        data = JointSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        script = services.record_joint(self.actor, script, data.validated_data["score"])
+        return Response(self.get_serializer(script).data)
+
+
+# --- marks --------------------------------------------------------------------------------------------------
+
+
+class MarkSerializer(serializers.ModelSerializer):
+    """One mark by the script's code; a marker reads only their own."""
+
+    code = serializers.CharField(source="script.code", read_only=True)
+    exam_subject = serializers.IntegerField(source="script.exam_subject_id", read_only=True)
+    subject_name = serializers.CharField(source="script.exam_subject.name", read_only=True)
+    exam = serializers.IntegerField(source="script.exam_subject.exam_id", read_only=True)
+    round_display = serializers.CharField(source="get_round_display", read_only=True)
+
+    class Meta:
+        model = Mark
+        fields = [
+            "id",
+            "script",
+            "code",
+            "exam",
+            "exam_subject",
+            "subject_name",
+            "round",
+            "round_display",
+            "marker",
+            "score",
+            "marked_at",
+        ]
+        read_only_fields = fields
+
+
+class MarkEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    score = serializers.CharField(allow_blank=True, allow_null=True, help_text="Ví dụ “6.75” hoặc “6,75”.")
+
+
+class EnterMarksSerializer(serializers.Serializer):
+    marks = MarkEntrySerializer(many=True)
+
+
+class EnterMarksResultSerializer(serializers.Serializer):
+    saved = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    marks = MarkSerializer(many=True)
+
+
+class MarkViewSet(ScopedReadOnlyViewSet):
+    """Marks (điểm chấm). A marker reads and enters their own (``enter``: a batch in one
+    transaction); the chair and secretariat read every mark of their exams. ``?mine=1``: only
+    the actor's own marks."""
+
+    queryset = Mark.objects.select_related("script__exam_subject")
+    serializer_class = MarkSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        params = self.request.query_params
+        if params.get("mine") in ("1", "true"):
+            qs = qs.filter(marker__user=self.actor.user)
+        if (exam := _int(params.get("exam"))) is not None:
+            qs = qs.filter(script__exam_subject__exam_id=exam)
+        if (subject := _int(params.get("exam_subject"))) is not None:
+            qs = qs.filter(script__exam_subject_id=subject)
+        if params.get("round") in MarkRound.values:
+            qs = qs.filter(round=params["round"])
+        return qs.order_by("script__exam_subject_id", "round", "script__code")
+
+    @extend_schema(
+        parameters=[
+            *_EXAM_PARAMS,
+            OpenApiParameter("mine", bool, description="Chỉ điểm chấm của chính mình."),
+            OpenApiParameter("round", str, enum=MarkRound.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=EnterMarksSerializer, responses=EnterMarksResultSerializer)
+    @action(detail=False, methods=["post"])
+    def enter(self, request):
+        data = EnterMarksSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scores = {row["id"]: row["score"] for row in data.validated_data["marks"]}
+        done = services.enter_marks(self.actor, scores)
+        marks = Mark.objects.filter(pk__in=list(scores)).select_related("script__exam_subject").order_by("pk")
+        return Response(
+            {"saved": done["saved"], "unchanged": done["unchanged"], "marks": MarkSerializer(marks, many=True).data}
+        )
+
+
+# --- the secretariat's steps on a subject ---------------------------------------------------------------------
+
+
+class MakeScriptsSerializer(serializers.Serializer):
+    absent_candidates = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Mã thí sinh vắng thi."
+    )
+
+
+class AssignMarkersSerializer(serializers.Serializer):
+    markers_round1 = serializers.ListField(child=serializers.IntegerField(), help_text="Chỗ ngồi cán bộ chấm lần 1.")
+    markers_round2 = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Chỗ ngồi cán bộ chấm lần 2."
+    )
+
+
+class SubjectStep(ScopedMixin, APIView):
+    queryset = ExamSubject.objects.select_related("exam")
+    http_method_names = ["post", "options"]
+
+    def subject(self, pk):
+        return get_visible_or_404(self.actor, self.queryset, pk)
+
+
+class MakeScriptsApi(SubjectStep):
+    """Làm phách: scripts with random codes for the numbered candidates still without one."""
+
+    @extend_schema(request=MakeScriptsSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        subject = self.subject(pk)
+        data = MakeScriptsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.make_scripts(self.actor, subject, absent_candidate_ids=data.validated_data["absent_candidates"])
+        return Response(done)
+
+
+class AssignMarkersApi(SubjectStep):
+    """Phân công chấm: round-1 (and round-2) marks for the scripts still without one."""
+
+    @extend_schema(request=AssignMarkersSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        subject = self.subject(pk)
+        data = AssignMarkersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        return Response(services.assign_markers(self.actor, subject, attrs["markers_round1"], attrs["markers_round2"]))
+
+
+class MatchApi(SubjectStep):
+    """Ghép phách: scores for the candidates once every script is final or absent."""
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        return Response(services.match(self.actor, self.subject(pk)))
+
+
+class SubjectSummarySerializer(serializers.Serializer):
+    exam_subject = serializers.IntegerField(source="subject.pk")
+    name = serializers.CharField(source="subject.name")
+    total = serializers.IntegerField()
+    marking = serializers.IntegerField()
+    disputed = serializers.IntegerField()
+    final = serializers.IntegerField()
+    absent = serializers.IntegerField()
+    given_1 = serializers.IntegerField()
+    entered_1 = serializers.IntegerField()
+    given_2 = serializers.IntegerField()
+    entered_2 = serializers.IntegerField()
+    matched = serializers.BooleanField()
+    ready = serializers.BooleanField()
+
+
+class MarkingSummaryApi(ScopedMixin, APIView):
+    """Tiến độ chấm thi của một kỳ thi, theo môn (chair and secretariat)."""
+
+    queryset = Exam.objects.all()
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(responses=SubjectSummarySerializer(many=True))
+    def get(self, request, pk):
+        exam = get_visible_or_404(self.actor, self.queryset, pk)
+        if not board_roles(self.actor, exam) & {BoardRole.CHAIR, BoardRole.SECRETARIAT}:
+            raise PermissionDenied("Chỉ chủ tịch và thư ký hội đồng thi mới xem được tiến độ chấm thi.")
+        return Response(SubjectSummarySerializer(services.subject_summary(exam), many=True).data)
+
+
+# --- appeals -------------------------------------------------------------------------------------------------
+
+
+class AppealSerializer(ScopedModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "score",
+            "reason",
+            "status",
+            "status_display",
+            "requested_at",
+            "old_score",
+            "new_score",
+            "decided_at",
+            "decided_by",
+        ]
+        read_only_fields = ["status", "requested_at", "old_score", "new_score", "decided_at", "decided_by"]
+
+    def validate(self, attrs):
+        return attrs  # file_appeal checks everything and writes the row
+
+
+class AppealMarkersSerializer(serializers.Serializer):
+    marker_1 = serializers.IntegerField()
+    marker_2 = serializers.IntegerField(required=False, allow_null=True, help_text="Môn chấm hai vòng: bắt buộc.")
+
+
+class DecideSerializer(serializers.Serializer):
+    joint = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="Điểm thống nhất khi hai điểm lệch quá mức."
+    )
+
+
+class AppealViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Appeals (phúc khảo) of published scores. POST files one (the candidate, a parent, the
+    organisers or the secretariat, within the appeal window); the chair or secretariat assigns
+    new markers (``assign_markers``) and decides (``decide``)."""
+
+    queryset = Appeal.objects.select_related("score__candidate__exam", "score__exam_subject")
+    serializer_class = AppealSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        params = self.request.query_params
+        if (exam := _int(params.get("exam"))) is not None:
+            qs = qs.filter(score__candidate__exam_id=exam)
+        if params.get("status") in AppealStatus.values:
+            qs = qs.filter(status=params["status"])
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("exam", int, description="Chỉ đơn của kỳ thi này."),
+            OpenApiParameter("status", str, enum=AppealStatus.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=AppealSerializer, responses={201: AppealSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        appeal = appeal_services.file_appeal(self.actor, data["score"], data.get("reason", ""))
+        return Response(self.get_serializer(appeal).data, status=status.HTTP_201_CREATED)
+
+    def _appeal(self, pk):
+        return get_visible_or_404(self.actor, self.queryset, pk)
+
+    @extend_schema(request=AppealMarkersSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"], url_path="assign-markers")
+    def assign_markers(self, request, pk=None):
+        appeal = self._appeal(pk)
+        data = AppealMarkersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        appeal_services.assign_appeal_markers(self.actor, appeal, attrs["marker_1"], attrs.get("marker_2"))
+        appeal.refresh_from_db()
+        return Response(self.get_serializer(appeal).data)
+
+    @extend_schema(request=DecideSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        appeal = self._appeal(pk)
+        data = DecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = appeal_services.decide_appeal(self.actor, appeal, joint=data.validated_data.get("joint") or None)
+        return Response(self.get_serializer(appeal).data)
+
+
+routes = [
+    ("scripts", ScriptViewSet, "script"),
+    ("marks", MarkViewSet, "mark"),
+    ("appeals", AppealViewSet, "appeal"),
+]
+
+extra_urlpatterns = [
+    path("subjects/<int:pk>/make-scripts/", MakeScriptsApi.as_view(), name="exams-subject-make-scripts"),
+    path("subjects/<int:pk>/assign-markers/", AssignMarkersApi.as_view(), name="exams-subject-assign-markers"),
+    path("subjects/<int:pk>/match/", MatchApi.as_view(), name="exams-subject-match"),
+    path("exams/<int:pk>/marking-summary/", MarkingSummaryApi.as_view(), name="exams-exam-marking-summary"),
+]
