@@ -143,6 +143,12 @@ class Exam(models.Model):
         "số thí sinh tối đa mỗi phòng", default=24, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     number_prefix = models.CharField("tiền tố số báo danh", max_length=10, blank=True)
+    number_width = models.PositiveSmallIntegerField(
+        "số chữ số của số báo danh",
+        default=6,
+        validators=[MaxValueValidator(10)],
+        help_text="Số thứ tự được thêm số 0 phía trước cho đủ (0: không thêm).",
+    )
     mark_threshold = models.DecimalField(
         "chênh lệch tối đa giữa hai lần chấm",
         max_digits=4,
@@ -403,6 +409,7 @@ class Site(models.Model):
         related_name="+",
     )
 
+    history = AuditedHistory()
     scope = Scope(
         unit="exam__unit",
         readers=ORGANISERS,
