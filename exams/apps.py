@@ -8,8 +8,9 @@ class ExamsConfig(AppConfig):
     verbose_name = "Hệ thống quản lý thi, tuyển sinh các cấp"
 
     def ready(self):
-        from sms.accounts.roles import OVERSIGHT_ROLES, Role
-        from sms.shell.modules import Module, register_module, roles
+        from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
+        from sms.seeding import register, register_login_notes
+        from sms.shell.modules import Module, ModulePage, register_module, register_page, roles
 
         # Who uses the module and why: roles_note (shown on its landing page).
         register_module(
@@ -18,9 +19,8 @@ class ExamsConfig(AppConfig):
                 letter="e",
                 title="Hệ thống quản lý thi, tuyển sinh các cấp",
                 short_title="Thi, tuyển sinh",
-                roles=roles(
-                    OVERSIGHT_ROLES, Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER, Role.STUDENT, Role.PARENT
-                ),
+                # every staff role: a board seat (coi thi, chấm thi) can go to anyone working in a unit
+                roles=roles(STAFF_ROLES, Role.STUDENT, Role.PARENT),
                 url_name="exams:index",
                 description=(
                     "Tuyển sinh đầu cấp và lớp 10, thi học sinh giỏi, thi nghề, phòng thi, chấm thi, kết quả và văn "
@@ -39,3 +39,39 @@ class ExamsConfig(AppConfig):
                 ),
             )
         )
+
+        # the setup area's pages on the module's landing page (views register the exam's own pages)
+        register_page(
+            "exams",
+            ModulePage(
+                "Kỳ thi",
+                "exams:exam-list",
+                roles(ADMIN_ROLES, OVERSIGHT_ROLES, Role.TEACHER),
+                "Các kỳ thi, tuyển sinh của đơn vị và cấp trên: môn thi, lịch thi, hội đồng thi, điểm ưu tiên.",
+            ),
+        )
+        register_page(
+            "exams",
+            ModulePage(
+                "Việc của tôi trong hội đồng thi",
+                "exams:my-board",
+                frozenset(STAFF_ROLES),
+                "Các kỳ thi bạn được phân công (chủ tịch, thư ký, chấm thi, coi thi), ở bất kỳ đơn vị nào.",
+            ),
+        )
+        register("exams", _seed_exams, order=300)
+        register_login_notes(_board_logins)
+
+
+def _seed_exams(ctx) -> None:
+    """The demo exams: the Sở's grade-10 admission with its board, a Phòng's grade-6 intake
+    taking online applications now, a school's gifted-student competition."""
+    from .seed import seed_exams
+
+    seed_exams(ctx)
+
+
+def _board_logins() -> list[tuple[str, str, str]]:
+    from .seed import board_logins
+
+    return board_logins()

@@ -57,3 +57,18 @@ def run_all(
         log(f"seeding {name}…")
         seeder(ctx)
     return ctx
+
+
+#: functions listing extra demo logins read from the database: (username, what they do, unit)
+_login_notes: list[Callable[[], list[tuple[str, str, str]]]] = []
+
+
+def register_login_notes(fn: Callable[[], list[tuple[str, str, str]]]) -> None:
+    """A module lists demo accounts worth trying for what they do beyond their role (an exam
+    board's chair or marker); ``seed_demo`` prints them with the demo logins, on every run."""
+    if fn not in _login_notes:
+        _login_notes.append(fn)
+
+
+def login_notes() -> list[tuple[str, str, str]]:
+    return [row for fn in _login_notes for row in fn()]

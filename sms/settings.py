@@ -256,6 +256,9 @@ SPECTACULAR_SETTINGS = {
         "UnlockStatusEnum": "students.models.UnlockStatus",
         "ResultStatusEnum": "students.models.ResultStatus",
         "StudentStatusEnum": "students.models.StudentStatus",
+        "ExamKindEnum": "exams.models.ExamKind",
+        "PointRuleKindEnum": "exams.models.PointRule.Kind",
+        "BoardRoleEnum": "exams.models.BoardRole",
     },
 }
 

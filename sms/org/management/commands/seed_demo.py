@@ -54,3 +54,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password: {options['password']}):")
         for username, role, unit in demo_logins():
             self.stdout.write(f"  {username:<28} {role:<28} {unit}")
+        notes = seeding.login_notes()
+        if notes:
+            self.stdout.write("\nAlso (same password):")
+            for username, what, unit in notes:
+                self.stdout.write(f"  {username:<28} {what} – {unit}")
