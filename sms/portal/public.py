@@ -11,6 +11,11 @@ PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
     {
         "login",
         "health",
+        # module (e): the public online application (exams/portal.py)
+        "portal:exam-application-list",
+        "portal:exam-application-form",
+        "portal:exam-application-status",
+        "portal:exam-application-edit",
     }
 )
 #: route namespaces that handle their own authentication (the operators' Django admin)
