@@ -502,13 +502,20 @@ def new_lookup_code() -> str:
 
 
 def _candidate_grant(actor, action) -> Q:
-    """The board reads the exam's candidates, the secretariat writes them. A school (and the
-    offices above it) reads its own learners' candidacies in anybody's exam; a school's
-    leaders change them until numbers are given (registration is over then)."""
-    q = _board_grant("exam", view=tuple(BoardRole), change=(BoardRole.SECRETARIAT,))(actor, action)
-    if action == "view" and actor.role in ORGANISERS:
-        q |= Q(school__path__startswith=actor.unit.path)
-    elif action != "view" and actor.role in SCHOOL_REGISTRARS:
+    """The chair and secretariat read the exam's candidates, the secretariat writes them; an
+    invigilator reads the candidates seated in the rooms they watch (the room list); a marker
+    reads none — they know scripts by code only. A school (and the offices above it) reads its
+    own learners' candidacies in anybody's exam; a school's leaders change them until numbers
+    are given (registration is over then)."""
+    q = _board_grant("exam", view=(BoardRole.CHAIR, BoardRole.SECRETARIAT), change=(BoardRole.SECRETARIAT,))(
+        actor, action
+    )
+    if action == "view":
+        watching = BoardMember.objects.filter(user=actor.user, role=BoardRole.INVIGILATOR, is_active=True)
+        q |= Q(room__invigilator_1__in=watching) | Q(room__invigilator_2__in=watching)
+        if actor.role in ORGANISERS:
+            q |= Q(school__path__startswith=actor.unit.path)
+    elif actor.role in SCHOOL_REGISTRARS:
         q |= Q(school_id=actor.unit_id, number="")
     return q
 

@@ -224,3 +224,23 @@ def test_a_board_seat_reaches_nothing_while_its_holder_acts_as_a_parent(exam_wor
     _exam, people, _rows = exam_world
     as_parent = grant(people["secretariat"].user, world.a.school, Role.PARENT)
     assert (seen(as_parent, Script), seen(as_parent, ScriptKey), seen(as_parent, Mark)) == (0, 0, 0)
+
+
+def test_markers_read_no_candidate_and_invigilators_only_their_rooms(exam_world, world):
+    from exams.models import Room, Site
+
+    exam, people, rows = exam_world
+    assert seen(people["marker_a"], Candidate) == 0
+    watcher = grant(make_user("watcher"), world.b.school, Role.TEACHER)
+    seat = BoardMember.objects.create(
+        exam=exam, user=watcher.user, role=BoardRole.INVIGILATOR, home_unit=world.b.school
+    )
+    assert seen(watcher, Candidate) == 0
+    site = Site.objects.create(exam=exam, code="D1", name="Điểm thi 1")
+    room = Room.objects.create(site=site, number=1, invigilator_2=seat)
+    rows["from_a"].room = room
+    rows["from_a"].save()
+    assert list(visible_to(actor(watcher), Candidate)) == [rows["from_a"]]
+    seat.is_active = False
+    seat.save()
+    assert seen(watcher, Candidate) == 0
