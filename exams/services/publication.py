@@ -39,6 +39,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from sms.accounts.scoping import visible_to
+from sms.audit.models import EventKind
 from sms.audit.services import record
 
 from ..models import AdmissionStatus, Candidate, CandidateScore, Exam, ExamSubject, Quota
@@ -46,9 +47,9 @@ from ..selectors import board_roles
 from . import admission
 from .admission import _acting
 
-#: audit event kinds (sms.audit.models.EventKind has none for exams yet: see the lead's list)
-RESULTS_PUBLISHED = "results_published"
-PUBLICATION_CANCELLED = "results_unpublished"
+#: audit event kinds of publication
+RESULTS_PUBLISHED = EventKind.RESULTS_PUBLISHED
+PUBLICATION_CANCELLED = EventKind.RESULTS_UNPUBLISHED
 #: a moment this little in the past still counts as "now" (the form's minute precision)
 GRACE = dt.timedelta(minutes=2)
 

@@ -26,6 +26,9 @@ class EventKind(models.TextChoices):
     EXPORT = "export", "Xuất dữ liệu"
     IMPORT = "import", "Nhập dữ liệu"
     YEAR_OPENED = "year_opened", "Mở năm học mới"
+    RESULTS_PUBLISHED = "results_published", "Công bố kết quả thi"
+    RESULTS_UNPUBLISHED = "results_unpublished", "Huỷ lịch công bố kết quả thi"
+    BOARD_CHANGED = "board_changed", "Thay đổi hội đồng thi"
 
 
 class AuditEvent(models.Model):
