@@ -20,14 +20,16 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sms.accounts.scoping import get_visible_or_404
-from sms.api.serializers import ScopedModelSerializer
+from sms.accounts.actors import actor_from_request
+from sms.accounts.scoping import get_visible_or_404, visible_to
+from sms.api.serializers import RELATION_ERRORS, ScopedModelSerializer
 from sms.api.viewsets import ScopedMixin, ScopedReadOnlyViewSet
 
 from ..models import (
     Appeal,
     AppealStatus,
     BoardRole,
+    CandidateScore,
     Exam,
     ExamSubject,
     Mark,
@@ -42,8 +44,8 @@ from ..services import marking as services
 
 
 def _int(value) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    """A query-string id: ASCII digits only ("²" is not one), else None (the filter is ignored)."""
+    return services.as_id(value if isinstance(value, str) else "")
 
 
 def _runner_exams(actor) -> set[int]:
@@ -227,7 +229,13 @@ class MarkViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         scores = {row["id"]: row["score"] for row in data.validated_data["marks"]}
         done = services.enter_marks(self.actor, scores)
-        marks = Mark.objects.filter(pk__in=list(scores)).select_related("script__exam_subject").order_by("pk")
+        # Only the marks the service accepted, read again through the door (never the raw ids).
+        marks = (
+            visible_to(self.actor, Mark, "change")
+            .filter(pk__in=done["ids"])
+            .select_related("script__exam_subject")
+            .order_by("pk")
+        )
         return Response(
             {"saved": done["saved"], "unchanged": done["unchanged"], "marks": MarkSerializer(marks, many=True).data}
         )
@@ -323,7 +331,21 @@ class MarkingSummaryApi(ScopedMixin, APIView):
 
 
 class AppealSerializer(ScopedModelSerializer):
+    """An appeal. On create, ``score`` is any published score the actor can *see* (the door's
+    "view" on ``CandidateScore``: a candidate's own, a parent's child's, the organisers' and the
+    board's); ``appeals.file_appeal`` then decides whether the actor may file it."""
+
+    score = serializers.PrimaryKeyRelatedField(
+        queryset=CandidateScore.objects.all(), error_messages=RELATION_ERRORS, help_text="Mã điểm thi phúc khảo."
+    )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        actor = getattr(request, "actor", None) or (actor_from_request(request) if request else None)
+        fields["score"].queryset = visible_to(actor, CandidateScore)
+        return fields
 
     class Meta:
         model = Appeal

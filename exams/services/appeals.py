@@ -37,7 +37,7 @@ from sms.text import nfc
 from .. import rules
 from ..models import Appeal, AppealStatus, BoardRole, CandidateScore, Mark, MarkRound, ScriptKey
 from ..selectors import board_roles, board_seat, may_organise
-from .marking import MARKING_ROUNDS, _acting, checked_score, marker_seats, seat_name
+from .marking import MARKING_ROUNDS, _acting, checked_score, lock_scripts, marker_seats, seat_name
 
 #: how long after publication an appeal may be filed. Our reading: the grade-10 admission
 #: regulation (Thông tư 30/2024) leaves the appeal calendar to the Sở, which commonly accepts
@@ -130,6 +130,14 @@ def script_of(appeal: Appeal):
     return key.script if key else None
 
 
+def _locked_script_of(appeal: Appeal):
+    """``script_of(appeal)`` with its subject and itself locked (``marking.lock_scripts``, the
+    order ``enter_marks`` takes), so an appeal mark cannot be saved while the appeal is being
+    assigned or decided, and the decision reads the marks as last saved."""
+    script = script_of(appeal)
+    return lock_scripts([script.pk]).get(script.pk) if script is not None else None
+
+
 def assign_appeal_markers(actor, appeal, marker_1, marker_2=None) -> list[Mark]:
     """The chair or secretariat gives an appeal to markers who did not mark the script before
     (rounds 1, 2, 3 and joint): APPEAL_1 and, for a double-marked subject, APPEAL_2."""
@@ -140,7 +148,7 @@ def assign_appeal_markers(actor, appeal, marker_1, marker_2=None) -> list[Mark]:
             raise ValidationError(
                 f"Đơn phúc khảo này đang ở bước “{appeal.get_status_display()}”, không phân công lại được."
             )
-        script = script_of(appeal)
+        script = _locked_script_of(appeal)
         if script is None:
             raise ValidationError(f"Không tìm thấy bài thi (phách) của thí sinh ở môn {subject.name}.")
         wanted = [marker_1, marker_2] if subject.double_marked else [marker_1]
@@ -194,7 +202,7 @@ def decide_appeal(actor, appeal, joint=None) -> Appeal:
             raise ValidationError(
                 f"Đơn phúc khảo này đang ở bước “{appeal.get_status_display()}”, chưa quyết định được."
             )
-        script = script_of(appeal)
+        script = _locked_script_of(appeal)
         marks = {m.round: m for m in Mark.objects.filter(script=script, round__startswith="appeal")}
         first = getattr(marks.get(MarkRound.APPEAL_1), "score", None)
         second = getattr(marks.get(MarkRound.APPEAL_2), "score", None)

@@ -151,14 +151,25 @@ def checked_score(raw, max_score: Decimal, where: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def as_id(value) -> int | None:
+    """A row id from an int or a string of ASCII digits ("²", "١٢", " 7" or "-1" are not ids)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    text = str(value) if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        return int(text)
+    return None
+
+
 def _ids(values: Iterable) -> list[int]:
     out = []
     for value in values:
         pk = getattr(value, "pk", value)
-        try:
-            number = int(str(pk))
-        except (TypeError, ValueError):
-            raise ValidationError(f"“{pk}” không phải là mã hợp lệ.") from None
+        number = as_id(pk)
+        if number is None:
+            raise ValidationError(f"“{pk}” không phải là mã hợp lệ.")
         if number not in out:
             out.append(number)
     return out
@@ -210,14 +221,33 @@ def _subject_for(actor, exam_subject, *, lock: bool = True) -> ExamSubject:
     return subject
 
 
-def _script_for(actor, script) -> Script:
-    found = (
-        visible_to(actor, Script)
+def lock_scripts(script_ids) -> dict[int, Script]:
+    """Lock, in this order, the subjects of ``script_ids`` (the lock ``_subject_for`` and
+    ``match`` take) and then the scripts themselves, each in pk order, and return the scripts
+    (subject and exam loaded) by id. Every write that checks "matched" or reconciles a script
+    takes these locks first, so two markers saving rounds 1 and 2 of one script, a mark saved
+    while the subject is matched, or an appeal mark saved while the appeal is decided, run one
+    after the other. ``script_ids``: ids or a ``values("script_id")``-like subquery. Two queries."""
+    ids = list(script_ids) if isinstance(script_ids, list | tuple | set | frozenset) else script_ids
+    list(
+        ExamSubject.objects.filter(pk__in=Script.objects.filter(pk__in=ids).values("exam_subject_id"))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return {
+        s.pk: s
+        for s in Script.objects.filter(pk__in=ids)
         .select_related("exam_subject__exam")
         .select_for_update(of=("self",))
-        .filter(pk=getattr(script, "pk", script))
-        .first()
-    )
+        .order_by("pk")
+    }
+
+
+def _script_for(actor, script) -> Script:
+    """The script through the door, its subject and then itself locked (``lock_scripts``)."""
+    visible = visible_to(actor, Script).filter(pk=getattr(script, "pk", script)).values("pk")
+    found = next(iter(lock_scripts(visible).values()), None)
     if found is None:
         raise PermissionDenied("Không tìm thấy bài thi.")
     return found
@@ -522,15 +552,11 @@ def _save_scores(actor, marks: list[Mark], scores: dict[int, object], *, reason:
 def _scores_by_id(scores: Mapping) -> dict[int, object]:
     out: dict[int, object] = {}
     for key, value in scores.items():
-        try:
-            pk = int(str(getattr(key, "pk", key)))
-        except (TypeError, ValueError):
-            raise ValidationError(f"“{key}” không phải là mã điểm chấm hợp lệ.") from None
+        pk = as_id(getattr(key, "pk", key))
+        if pk is None:
+            raise ValidationError(f"“{key}” không phải là mã điểm chấm hợp lệ.")
         out[pk] = value
     return out
-
-
-_MARK_JOINS = ("script__exam_subject__exam", "marker")
 
 
 def enter_marks(actor, scores: Mapping) -> dict:
@@ -538,27 +564,34 @@ def enter_marks(actor, scores: Mapping) -> dict:
     "change" on ``Mark``: only one's own). A score is 0..the subject's maximum in steps of 0.25.
     Rounds 1–3 are refused once the subject is matched or the results published; the appeal
     rounds only while their appeal is being marked. A blank score leaves the mark as it is
-    when it has none (a batch page posts every row). Each saved script is reconciled; a change
-    after a script is final reconciles it again. Queries do not grow with the batch."""
-    wanted = _scores_by_id(scores)
-    wanted = {pk: v for pk, v in wanted.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
-    if not wanted:
-        return {"saved": 0, "unchanged": 0, "scripts": {}}
+    when it has none (a batch page posts every row), but its id is checked like any other: a
+    batch naming a mark that is not the actor's own is refused whole, with the same message as
+    an id that does not exist. The subjects and then the scripts are locked first
+    (``lock_scripts``), so "matched" and the reconciliation see every concurrent save. Each
+    saved script is reconciled; a change after a script is final reconciles it again. Queries
+    do not grow with the batch. ``ids``: the marks accepted (all of them, the actor's own)."""
+    posted = _scores_by_id(scores)
+    if not posted:
+        return {"saved": 0, "unchanged": 0, "scripts": {}, "ids": []}
     with transaction.atomic(), _acting(actor):
-        marks = list(
-            visible_to(actor, Mark, "change")
-            .filter(pk__in=list(wanted))
-            .select_related(*_MARK_JOINS)
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
+        # Every id posted, blank or not, must be one of the actor's own marks: a batch naming
+        # anybody else's mark (or none at all) is refused whole, with one message for both, so
+        # nothing confirms that a mark exists or echoes it back.
+        reachable = visible_to(actor, Mark, "change").filter(pk__in=list(posted))
+        scripts = lock_scripts(reachable.values("script_id"))
+        marks = list(reachable.select_related("marker").select_for_update(of=("self",)).order_by("pk"))
         found = {m.pk for m in marks}
-        missing = [pk for pk in wanted if pk not in found]
+        missing = [pk for pk in posted if pk not in found]
         if missing:
             raise ValidationError(
                 {str(pk): f"Điểm chấm số {pk}: không có trong các bài được phân công cho bạn." for pk in missing}
             )
-        return _save_scores(actor, marks, wanted, reason="Cán bộ chấm nhập điểm")
+        for mark in marks:
+            mark.script = scripts[mark.script_id]
+        wanted = {pk: v for pk, v in posted.items() if not (v is None or (isinstance(v, str) and not v.strip()))}
+        done = _save_scores(actor, [m for m in marks if m.pk in wanted], wanted, reason="Cán bộ chấm nhập điểm")
+        done["ids"] = sorted(found)
+        return done
 
 
 def import_refusal(actor, exam_subject: ExamSubject, round_: str) -> str | None:
@@ -587,14 +620,13 @@ def record_marks(actor, exam_subject, round_: str, scores: Mapping) -> dict:
         refusal = import_refusal(actor, subject, round_)
         if refusal:
             raise ValidationError(refusal)
-        marks = list(
-            Mark.objects.filter(pk__in=list(wanted), script__exam_subject=subject, round=round_)
-            .select_related(*_MARK_JOINS)
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
+        reachable = Mark.objects.filter(pk__in=list(wanted), script__exam_subject=subject, round=round_)
+        scripts = lock_scripts(reachable.values("script_id"))
+        marks = list(reachable.select_related("marker").select_for_update(of=("self",)).order_by("pk"))
         if len(marks) != len(wanted):
             raise ValidationError("Có điểm chấm không thuộc môn thi và lượt chấm đã chọn.")
+        for mark in marks:
+            mark.script = scripts[mark.script_id]
         return _save_scores(actor, marks, wanted, reason="Thư ký nhập điểm từ tệp")
 
 
@@ -603,7 +635,9 @@ def record_marks(actor, exam_subject, round_: str, scores: Mapping) -> dict:
 
 def assign_third(actor, script, marker) -> Mark:
     """The chair or the secretariat gives a disputed script to a third marker, who marked
-    neither round 1 nor round 2 of it. An unscored third mark may be given to someone else."""
+    neither round 1 nor round 2 of it. An unscored third mark may be given to someone else: the
+    unscored row is replaced by a fresh one (its history kept), so the new marker's mark has no
+    trace of the marker before."""
     with transaction.atomic(), _acting(actor):
         script = _script_for(actor, script)
         subject, exam = script.exam_subject, script.exam_subject.exam
@@ -622,9 +656,15 @@ def assign_third(actor, script, marker) -> Mark:
         third = marks.get(MarkRound.THIRD)
         if third is not None and third.score is not None:
             raise ValidationError(f"Bài phách {script.code} đã có điểm chấm lần 3.")
-        if third is None:
-            third = Mark(script=script, marker=seat, round=MarkRound.THIRD)
-        third.marker = seat
+        if third is not None:
+            if third.marker_id == seat.pk:
+                return third
+            # A fresh row for the new marker, so their mark's history never names who had the
+            # script before; the unscored assignment it replaces is kept in the history (the
+            # board reads it on the mark's page).
+            third._change_reason = "Phân công lại chấm lần 3"
+            third.delete()
+        third = Mark(script=script, marker=seat, round=MarkRound.THIRD)
         third._change_reason = "Phân công chấm lần 3"
         third.save()
     return third

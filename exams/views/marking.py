@@ -67,12 +67,16 @@ def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def history_rows(obj, limit: int = 50) -> list[dict]:
-    """The object's history, newest first: who, when, what changed (old → new)."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+def history_rows(obj, limit: int = 50, *, records=None) -> list[dict]:
+    """The object's history, newest first: who, when, what changed (old → new). ``records``:
+    another queryset of historical rows to show instead of ``obj.history``."""
+    source = obj.history.all() if records is None else records
+    records = list(source.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
     for i, record in enumerate(records[:limit]):
         previous = records[i + 1] if i + 1 < len(records) else None
+        if previous is not None and previous.id != record.id:
+            previous = None  # another row (a replaced assignment): compare with the row's own
         rows.append(
             {
                 "date": record.history_date,
@@ -80,6 +84,46 @@ def history_rows(obj, limit: int = 50) -> list[dict]:
                 "kind": {"+": "Tạo mới", "~": "Sửa", "-": "Xoá"}.get(record.history_type, record.history_type),
                 "reason": record.history_change_reason or "",
                 "changes": changes(record, previous) if record.history_type != "-" else [],
+            }
+        )
+    return rows
+
+
+def mark_history(actor, mark: Mark, *, runner: bool) -> list[dict]:
+    """A mark's history. The chair and secretariat read every record of the script's round,
+    replaced assignments included; a marker only the records of the mark while it was theirs,
+    compared among themselves — never who held it before (``assign_third`` gives a reassigned
+    third mark a fresh row; this keeps a marker's view to their own entries all the same)."""
+    if runner:
+        return history_rows(mark, records=Mark.history.filter(script_id=mark.script_id, round=mark.round))
+    own = BoardMember.objects.filter(user=actor.user, exam_id=mark.script.exam_subject.exam_id).values("pk")
+    records = list(
+        mark.history.filter(marker_id__in=own)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:51]
+    )
+    rows = []
+    for i, record in enumerate(records[:50]):
+        previous = records[i + 1] if i + 1 < len(records) else None
+        if record.history_type == "-":
+            found = []
+        elif previous is None:
+            first = record.prev_record
+            if first is None:
+                found = changes(record, None)
+            else:
+                found = [
+                    c for c in changes(record, first) if c.field != str(Mark._meta.get_field("marker").verbose_name)
+                ]
+        else:
+            found = changes(record, previous)
+        rows.append(
+            {
+                "date": record.history_date,
+                "user": record.history_user,
+                "kind": {"+": "Tạo mới", "~": "Sửa", "-": "Xoá"}.get(record.history_type, record.history_type),
+                "reason": record.history_change_reason or "",
+                "changes": found,
             }
         )
     return rows
@@ -388,9 +432,16 @@ class MyScripts(ActorMixin, generic.TemplateView):
 
     def post(self, request, *args, **kwargs):
         scores = {}
+        malformed = False
         for key, value in request.POST.items():
-            if key.startswith("score_") and key[6:].isdigit():
-                scores[int(key[6:])] = value
+            if key.startswith("score_"):
+                pk = services.as_id(key[6:])
+                if pk is None:
+                    malformed = True
+                else:
+                    scores[pk] = value
+        if malformed:
+            messages.warning(request, "Đã bỏ qua các ô điểm không hợp lệ trong biểu mẫu.")
         try:
             done = services.enter_marks(self.actor, scores)
         except ValidationError as exc:
@@ -495,9 +546,10 @@ class MarkDetail(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         mark = self.object
+        runner = runs_marking(self.actor, mark.script.exam_subject.exam)
         context.update(
-            history=history_rows(mark),
-            runner=runs_marking(self.actor, mark.script.exam_subject.exam),
+            history=mark_history(self.actor, mark, runner=runner),
+            runner=runner,
             writable=mark.pk in services.writable_marks([mark]) and mark.marker.user_id == self.actor.user.pk,
         )
         return context
@@ -517,9 +569,9 @@ class AppealList(ScopedListView):
             .select_related("score__candidate__exam", "score__exam_subject")
             .order_by("-requested_at", "-pk")
         )
-        exam = self.request.GET.get("exam", "")
-        if exam.isdigit() and len(exam) < 19:
-            qs = qs.filter(score__candidate__exam_id=int(exam))
+        exam = services.as_id(self.request.GET.get("exam", ""))
+        if exam is not None:
+            qs = qs.filter(score__candidate__exam_id=exam)
         status = self.request.GET.get("status", "")
         if status in AppealStatus.values:
             qs = qs.filter(status=status)

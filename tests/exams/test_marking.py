@@ -335,6 +335,7 @@ def test_a_batch_is_saved_whole_or_not_at_all(mk):
         "saved": 0,
         "unchanged": 1,
         "scripts": {},
+        "ids": sorted(m.pk for m in mine),
     }
 
 
