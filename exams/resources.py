@@ -104,6 +104,10 @@ class CandidateImporter(Importer):
             for row in rows:
                 row.error(None, services.MSG_NOT_ORGANISER)
             return
+        if exam.results_publish_at is not None:
+            for row in rows:
+                row.error(None, "kết quả kỳ thi đã được lên lịch công bố, danh sách thí sinh đã khoá.")
+            return
         codes = set()
         for row in rows:
             codes.add(_text(row.values.get(SCHOOL)).upper())
@@ -256,6 +260,7 @@ class CandidateImporter(Importer):
         actor, exam = self.actor, self.exam
         if not services.may_manage(actor, exam):
             raise PermissionDenied(services.MSG_NOT_ORGANISER)
+        services.refuse_if_scheduled(exam)
         counts = {Status.NEW: 0, Status.UPDATED: 0, Status.UNCHANGED: 0}
         new_rows: list[tuple[RowResult, Candidate]] = []
         updated: list[Candidate] = []

@@ -30,6 +30,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from sms.accounts.roles import SCHOOL_LEVEL_KINDS
@@ -146,8 +147,21 @@ def _require_registrar(actor, exam: Exam) -> bool:
 
 
 def _lock_exam(exam: Exam) -> Exam:
-    """The exam row, locked until the transaction ends (numbering and placing run one at a time)."""
-    return Exam.objects.select_for_update().select_related("unit").get(pk=exam.pk)
+    """The exam row, locked until the transaction ends (numbering and placing run one at a
+    time); refused once its results are scheduled for publication."""
+    locked = Exam.objects.select_for_update().select_related("unit").get(pk=exam.pk)
+    refuse_if_scheduled(locked)
+    return locked
+
+
+def refuse_if_scheduled(exam: Exam) -> None:
+    """Candidates are frozen once the results are scheduled (even for a later time): the
+    allocation checked at scheduling must stay the one published."""
+    if exam.results_publish_at is not None:
+        when = timezone.localtime(exam.results_publish_at)
+        raise ValidationError(
+            f"Kết quả kỳ thi đã được lên lịch công bố lúc {when:%H:%M %d/%m/%Y}: danh sách thí sinh đã khoá."
+        )
 
 
 def _recheck(actor, candidates: Iterable[Candidate], action: str = "change") -> None:
@@ -418,6 +432,7 @@ def withdraw(actor, candidate: Candidate, *, reason: str = "") -> str:
     exam = candidate.exam
     _require_registrar(actor, exam)
     with transaction.atomic(), acting(actor):
+        _lock_exam(exam)
         candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
         if not visible_to(actor, Candidate, "change").filter(pk=candidate.pk).exists():
             raise PermissionDenied(MSG_NOT_REGISTRAR)
@@ -477,6 +492,7 @@ def set_choices(actor, candidate: Candidate, school_ids) -> list[Choice]:
     exam = candidate.exam
     _require_registrar(actor, exam)
     with transaction.atomic(), acting(actor):
+        _lock_exam(exam)
         if not visible_to(actor, Candidate, "change").filter(pk=candidate.pk).exists():
             raise PermissionDenied(MSG_NOT_REGISTRAR)
         return _write_choices(exam, candidate, school_ids)
