@@ -150,7 +150,8 @@ def seed_exams(ctx: SeedContext) -> None:
             ],
         )
         exams["gifted"] = gifted
-        services.add_member(principal, gifted, principal.user, BoardRole.CHAIR, home_unit=host)
+        # nobody seats themselves: the Sở's admin seats the principal as chair
+        services.add_member(so_admin, gifted, principal.user, BoardRole.CHAIR, home_unit=host)
         for m in _teachers(host, 3):
             services.add_member(principal, gifted, m.user, BoardRole.MARKER, home_unit=host)
     ctx.data["exams"] = exams

@@ -114,6 +114,20 @@ class CandidateWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
+#: the largest primary key a filter takes (a bigint): a longer number matches nothing
+MAX_ID = 2**63 - 1
+
+
+def id_param(value) -> int | None:
+    """A primary key from a query parameter or URL: ASCII digits only (``str.isdigit`` takes
+    "²", which ``int`` refuses, and ``int`` takes "١"), within a bigint; None otherwise."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 class CandidateViewSet(
     ScopedMixin,
     mixins.ListModelMixin,
@@ -133,8 +147,10 @@ class CandidateViewSet(
         params = self.request.query_params
         for name, field in (("exam", "exam_id"), ("school", "school_id"), ("room", "room_id")):
             value = params.get(name, "")
-            if value.isdigit():
-                qs = qs.filter(**{field: int(value)})
+            if value == "":
+                continue
+            number = id_param(value)
+            qs = qs.filter(**{field: number}) if number is not None else qs.none()  # malformed: nothing
         if params.get("q"):
             text = params["q"].strip()
             qs = qs.filter(Q(search_key__contains=search_key(text)) | Q(number__icontains=text))
@@ -216,10 +232,11 @@ class CandidateViewSet(
     def _readable(self, pk) -> Candidate:
         """The candidate through the door, or a learner's own candidacy (``readable_candidates``)."""
         qs = services.readable_candidates(self.actor).select_related("exam__unit", "school", "room__site")
-        try:
-            return qs.get(pk=int(str(pk)))
-        except (ValueError, TypeError, OverflowError, Candidate.DoesNotExist):
-            raise Http404("Không tìm thấy.") from None
+        number = id_param(pk)
+        candidate = qs.filter(pk=number).first() if number is not None else None
+        if candidate is None:
+            raise Http404("Không tìm thấy.")
+        return candidate
 
     @extend_schema(responses=PDF_RESPONSE)
     @action(detail=True, methods=["get"])
@@ -370,8 +387,12 @@ class ExamTicketsApi(ExamEndpoint):
         if services.may_read_all(self.actor, exam):
             for name, field in (("school", "school_id"), ("site", "room__site_id"), ("room", "room_id")):
                 value = request.query_params.get(name, "")
-                if value.isdigit():
-                    qs = qs.filter(**{field: int(value)})
+                if value == "":
+                    continue
+                number = id_param(value)
+                if number is None:
+                    raise serializers.ValidationError({name: f"“{value[:20]}” không phải là mã hợp lệ."})
+                qs = qs.filter(**{field: number})
         elif services.is_school_registrar(self.actor):
             qs = qs.filter(school_id=self.actor.unit_id)
         else:

@@ -193,7 +193,9 @@ class ExamViewSet(
     @extend_schema(request=SeatSerializer, responses={201: BoardMemberSerializer})
     @action(detail=True, methods=["post"], url_path="board")
     def seat(self, request, pk=None):
-        """Seat a person on the exam's board (organisers of the owner's subtree, the chair)."""
+        """Seat a person on the exam's board: organisers of the owner's subtree and the chair seat
+        markers and invigilators, only an admin of the owner's subtree the chair and the
+        secretariat; nobody seats themselves (``services.may_seat``)."""
         exam = get_visible_or_404(self.actor, Exam.objects.select_related("unit"), pk)
         data = SeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -78,14 +78,17 @@ NOTE_MAX = 1000
 #: an application that was refused does not block a new one
 LIVE_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_CHANGES, ApplicationStatus.ACCEPTED)
 
-PHONE_RE = re.compile(r"0[35789]\d{8}")
-PID_RE = re.compile(r"\d{12}")
+#: ASCII digits only (``\d`` alone would take "١٢٣" or "²")
+PHONE_RE = re.compile(r"0[35789][0-9]{8}")
+PID_RE = re.compile(r"[0-9]{12}")
 SEXES = {"M": "Nam", "F": "Nữ"}
 
 MSG_CLOSED = "Kỳ thi này hiện không nhận hồ sơ trực tuyến (ngoài thời gian nhận hồ sơ)."
 MSG_NOT_REVIEWER = "Chỉ đơn vị tổ chức kỳ thi hoặc ban thư ký hội đồng thi được xét hồ sơ trực tuyến."
+#: the public refusal of a second application of one person: it names neither the field that
+#: matched nor the earlier reference (``_duplicate``)
 MSG_DUPLICATE = (
-    "Thí sinh này đã có hồ sơ trong kỳ thi ({why}). Vui lòng không nộp lại: hãy tra cứu và theo dõi hồ sơ "
+    "Thí sinh này đã có hồ sơ trong kỳ thi. Vui lòng không nộp lại: hãy tra cứu và theo dõi hồ sơ "
     "đã nộp bằng mã hồ sơ đã nhận và ngày sinh."
 )
 MSG_STALE = "Biểu mẫu này đã được dùng để nộp một hồ sơ khác. Vui lòng tải lại trang và nhập lại."
@@ -161,10 +164,15 @@ def public_exams(now=None) -> dict[str, list[Exam]]:
     }
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²" and "١", which ``int`` then refuses."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def as_id(value) -> int | None:
     """A primary key from what a client sent (digits only, in range); None otherwise."""
     text = str(value if value is not None else "").strip()
-    if not text.isdigit() or len(text) > 18:
+    if not is_digits(text) or len(text) > 18:
         return None
     pk = int(text)
     return pk if pk > 0 else None
@@ -198,7 +206,7 @@ def claim_rules(exam: Exam) -> dict[str, list[PointRule]]:
 
 def phone_key(phone: str) -> str:
     """Digits of a phone number, +84… read as 0…: "0912 345 678" and "+84 912 345 678" are one."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"[^0-9]", "", phone or "")
     if digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     return digits
@@ -424,19 +432,98 @@ def _remove_files(written: list[StoredFile]) -> None:
             stored.file.storage.delete(stored.file.name)
 
 
-def _duplicate(exam: Exam, values: Mapping[str, Any], *, exclude: int | None = None) -> str | None:
-    """Why a live application of the same person already exists in ``exam`` (None if none):
-    the same personal id, or the same name, date of birth and phone."""
-    live = Application.objects.filter(exam=exam, status__in=LIVE_STATUSES)
+def _same_person(application: Application, values: Mapping[str, Any]) -> bool:
+    """The public refusal's test: personal id AND name (``search_key``) AND date of birth."""
+    return (
+        bool(values["personal_id"])
+        and application.personal_id == values["personal_id"]
+        and application.birth_date == values["birth_date"]
+        and search_key(application.full_name) == search_key(values["full_name"])
+    )
+
+
+def _duplicate(exam: Exam, values: Mapping[str, Any], *, exclude: int | None = None) -> Application | None:
+    """A live application of ``exam`` by the same person, surely (None if none): the same
+    personal id, name and date of birth. Only this is refused in public, and with a message that
+    names neither the field nor the earlier reference: a personal id alone would tell anyone
+    whether someone applied, and a stranger's fake application would block the real one. A
+    partial match (the personal id only, or name and date of birth) is accepted and shown to the
+    staff instead (``possible_duplicates``)."""
+    if not values["personal_id"]:
+        return None
+    live = Application.objects.filter(exam=exam, status__in=LIVE_STATUSES, personal_id=values["personal_id"])
     if exclude is not None:
         live = live.exclude(pk=exclude)
-    if values["personal_id"] and live.filter(personal_id=values["personal_id"]).exists():
-        return "trùng số định danh cá nhân"
-    name, phone = search_key(values["full_name"]), values["phone"]
-    for other_name, other_phone in live.filter(birth_date=values["birth_date"]).values_list("full_name", "phone"):
-        if search_key(other_name) == name and phone_key(other_phone) == phone:
-            return "trùng họ tên, ngày sinh và số điện thoại"
+    return next((a for a in live.filter(birth_date=values["birth_date"]) if _same_person(a, values)), None)
+
+
+#: why the staff should look at two applications together (``possible_duplicates``)
+SAME_PID = "cùng số định danh cá nhân"
+SAME_NAME_DOB = "cùng họ tên và ngày sinh"
+
+
+def _match_reason(application, other) -> str | None:
+    if application.personal_id and application.personal_id == other.personal_id:
+        return SAME_PID
+    if application.birth_date == other.birth_date and search_key(application.full_name) == search_key(other.full_name):
+        return SAME_NAME_DOB
     return None
+
+
+def duplicates_of(applications: Iterable[Application], among) -> dict[int, list[tuple[Application, str]]]:
+    """For each of ``applications`` (a page of the staff list, or one), the other live
+    applications of ``among`` (a queryset through the door: what the staff member sees) that may
+    be the same person — the same personal id, or the same name and date of birth — with the
+    reason in Vietnamese. One query for the whole page."""
+    applications = [a for a in applications if a.pk is not None]
+    if not applications:
+        return {}
+    pids = {a.personal_id for a in applications if a.personal_id}
+    births = {a.birth_date for a in applications}
+    exams = {a.exam_id for a in applications}
+    near = Q(birth_date__in=births) | (Q(personal_id__in=pids) if pids else Q(pk__in=[]))
+    others = list(
+        among.filter(near, exam_id__in=exams, status__in=LIVE_STATUSES)
+        .only("pk", "exam_id", "reference", "full_name", "birth_date", "personal_id", "status", "submitted_at")
+        .order_by("submitted_at", "pk")
+    )
+    found: dict[int, list[tuple[Application, str]]] = {}
+    for application in applications:
+        rows = []
+        for other in others:
+            if other.pk == application.pk or other.exam_id != application.exam_id:
+                continue
+            why = _match_reason(application, other)
+            if why:
+                rows.append((other, why))
+        if rows:
+            found[application.pk] = rows
+    return found
+
+
+def possible_duplicates(application: Application, among) -> list[tuple[Application, str]]:
+    """The other live applications of the exam (in ``among``, through the door) that may be the
+    same person, each with why ("cùng số định danh cá nhân", "cùng họ tên và ngày sinh"): a
+    note for the staff, who decide; the public form refuses only a sure match."""
+    return duplicates_of([application], among).get(application.pk, [])
+
+
+def _flag(application: Application, reason: str) -> str:
+    """The history's reason for a public write, naming the applications it may duplicate (the
+    staff see it on the application's page)."""
+    near = Q(birth_date=application.birth_date)
+    if application.personal_id:
+        near |= Q(personal_id=application.personal_id)
+    others = (
+        Application.objects.filter(near, exam_id=application.exam_id, status__in=LIVE_STATUSES)
+        .exclude(pk=application.pk)
+        .only("pk", "reference", "full_name", "birth_date", "personal_id")
+        .order_by("submitted_at", "pk")
+    )
+    refs = [other.reference for other in others if _match_reason(application, other)]
+    if not refs:
+        return reason
+    return f"{reason} – có thể trùng hồ sơ {', '.join(refs)}"[:100]
 
 
 def submit(
@@ -452,7 +539,9 @@ def submit(
     ``submit_key`` sent again (a double click, a reload) gives the first application back.
 
     Refused when the window is not open at the server's clock at submit time, when a field or a
-    file is wrong, or when the same person already has a live application in the exam."""
+    file is wrong, or when the same person (personal id, name and date of birth) already has a
+    live application in the exam; a partial match is accepted and flagged for the staff
+    (``possible_duplicates``, and the history's reason names the other references)."""
     files = files or {}
     submit_key = str(submit_key or "")[:64]
     replay = bool(submit_key) and Application.objects.filter(exam=exam, submit_key=submit_key).exists()
@@ -476,13 +565,12 @@ def submit(
                     raise ValidationError(MSG_STALE, code="stale")
             if not exam.window_open(now or timezone.now()):
                 raise ValidationError(MSG_CLOSED, code="closed")
-            why = _duplicate(exam, values)
-            if why:
-                raise ValidationError(MSG_DUPLICATE.format(why=why), code="duplicate")
+            if _duplicate(exam, values) is not None:
+                raise ValidationError(MSG_DUPLICATE, code="duplicate")
             application = Application(exam=exam, submit_key=submit_key, status=ApplicationStatus.SUBMITTED, **values)
             application.submitted_at = now or timezone.now()
             application._history_user = None
-            application._change_reason = "Nộp hồ sơ trực tuyến"
+            application._change_reason = _flag(application, "Nộp hồ sơ trực tuyến")
             application.save()
             _store(application, checked, written)
     except BaseException:
@@ -516,14 +604,13 @@ def resubmit(
                 )
             have = set(application.documents.values_list("kind", flat=True))
             checked = check_uploads(exam, files, claims=claims, have_kinds=have)
-            why = _duplicate(exam, values, exclude=application.pk)
-            if why:
-                raise ValidationError(MSG_DUPLICATE.format(why=why), code="duplicate")
+            if _duplicate(exam, values, exclude=application.pk) is not None:
+                raise ValidationError(MSG_DUPLICATE, code="duplicate")
             for name, value in values.items():
                 setattr(application, name, value)
             application.status = ApplicationStatus.SUBMITTED
             application._history_user = None
-            application._change_reason = "Người nộp bổ sung hồ sơ"
+            application._change_reason = _flag(application, "Người nộp bổ sung hồ sơ")
             application.save()
             _store(application, checked, written)
     except BaseException:
@@ -598,7 +685,7 @@ def result_of(application: Application, now=None) -> dict[str, Any] | None:
 
 def choice_names(application: Application) -> list[tuple[int, str]]:
     """(rank, school name) of the application's choices."""
-    ids = [int(i) for i in application.choices or [] if str(i).isdigit()]
+    ids = [int(i) for i in application.choices or [] if is_digits(str(i))]
     names = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
     return [(rank, names.get(i, f"mã {i}")) for rank, i in enumerate(ids, start=1)]
 

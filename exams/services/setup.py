@@ -12,7 +12,10 @@ Who may do what:
 - the exam, its subjects: its organisers (admins and Sở/Phòng staff of the owner's subtree)
   and, through the board's grant, its chair and secretariat (``can(actor, "change", exam)``);
   only organisers create an exam or move it to another unit (``units_for``);
-- the board: organisers of the owner's subtree and the board's chair (``BoardMember.scope``);
+- the board: organisers of the owner's subtree and the board's chair (``BoardMember.scope``)
+  seat markers and invigilators; only an admin of the owner's subtree (Sở/Phòng admin,
+  principal, school admin) seats or relieves the chair and the secretariat, who read every
+  mark and the anonymous codes; nobody seats themselves; every change is also an audit event;
 - the points table: organisers only (``PointRule.scope``).
 
 A row the actor cannot see is a 404 (``Http404``); one they see but may not change a 403
@@ -29,10 +32,12 @@ Readings of the rules made here (the issue leaves them open):
   kinds keep the model's wider bound;
 - intake by review has no subjects and one or two choices; an online window is for
   admission kinds only (the public form of ``exams.portal``);
-- a marker may not also sit on the secretariat of the same exam (the secretariat knows the
-  anonymous codes); an exam has one active chair;
+- the chair, the secretariat and the markers are three seats no one person combines on one
+  exam, not even one after the other (the secretariat knows the anonymous codes, markers see
+  the scripts, the chair every mark); an exam has one active chair;
 - once an exam has candidates its kind and owner are fixed; once it has scripts (marking has
-  started) its subjects, their codes, coefficients, scales and double marking are fixed;
+  started) its subjects, their codes, coefficients, scales and double marking, and the exam's
+  threshold between two markings (``mark_threshold``), are fixed;
 - a points-table line used by a candidate or an application cannot be removed, nor its kind
   or code changed; its points are fixed once the results are published.
 """
@@ -54,9 +59,10 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from sms.accounts.models import Membership
-from sms.accounts.roles import STAFF_ROLES, UnitKind
+from sms.accounts.roles import ADMIN_ROLES, STAFF_ROLES, UnitKind
 from sms.accounts.scoping import can, units_for, visible_to
 from sms.audit.history import acting_as
+from sms.audit.models import EventKind
 from sms.org.models import Unit
 from sms.text import nfc
 
@@ -405,6 +411,9 @@ def update_exam(actor, exam: Exam, **changes) -> Exam:
             elif value is None and not Exam._meta.get_field(key).null:
                 continue  # left blank: keep what is stored
             setattr(exam, key, value)
+        if _differs(before.mark_threshold, exam.mark_threshold) and has_scripts(exam):
+            label = Exam._meta.get_field("mark_threshold").verbose_name
+            raise ValidationError({"mark_threshold": f"Kỳ thi đã bắt đầu chấm: không đổi {label} được nữa."})
         if (exam.kind != before.kind or exam.unit_id != before.unit_id) and exam.candidates.exists():
             field = "kind" if exam.kind != before.kind else "unit"
             raise ValidationError({field: "Kỳ thi đã có thí sinh: không đổi loại kỳ thi hay đơn vị tổ chức được nữa."})
@@ -549,11 +558,19 @@ def remove_subject(actor, subject: ExamSubject) -> None:
 
 # --- the board -------------------------------------------------------------------------------------------------
 
-#: seats one person may not hold together on one exam (the secretariat knows the codes)
+#: seats one person may not hold together on one exam, ever (``_seat_conflicts``): the
+#: secretariat knows the anonymous codes (``ScriptKey``), markers see the scripts, and the chair
+#: reads every mark — so no one sees both a script and whose it is
 CONFLICTS: dict[str, frozenset[str]] = {
-    BoardRole.MARKER: frozenset({BoardRole.SECRETARIAT}),
-    BoardRole.SECRETARIAT: frozenset({BoardRole.MARKER}),
+    BoardRole.CHAIR: frozenset({BoardRole.MARKER, BoardRole.SECRETARIAT}),
+    BoardRole.MARKER: frozenset({BoardRole.SECRETARIAT, BoardRole.CHAIR}),
+    BoardRole.SECRETARIAT: frozenset({BoardRole.MARKER, BoardRole.CHAIR}),
 }
+#: seats that reach every script and mark (and, for the secretariat, the codes): only an admin
+#: of the owner's subtree changes them (``may_seat``)
+KEY_SEATS = frozenset({BoardRole.CHAIR, BoardRole.SECRETARIAT})
+#: the kind of the audit event recorded for every change of a board (``sms.audit``)
+BOARD_EVENT = EventKind.BOARD_CHANGED
 
 
 def eligible_memberships(exam: Exam):
@@ -567,24 +584,72 @@ def eligible_memberships(exam: Exam):
     )
 
 
-def may_manage_board(actor, exam: Exam) -> bool:
-    """Organisers of the owner's subtree and the board's chair change the board (the rule of
-    ``BoardMember.scope``, asked before there is a row to ask the door about)."""
+def _organises(actor, exam: Exam) -> bool:
     if actor is None or getattr(actor, "membership", None) is None:
         return False
-    if units_for(actor, BoardMember, "add").filter(pk=exam.unit_id).exists():
+    return units_for(actor, BoardMember, "add").filter(pk=exam.unit_id).exists()
+
+
+def is_board_admin(actor, exam: Exam) -> bool:
+    """An admin (Sở/Phòng admin, principal, school admin) whose reach holds the exam's owner:
+    the only people who seat or relieve a chair or the secretariat."""
+    return actor is not None and getattr(actor, "role", None) in ADMIN_ROLES and _organises(actor, exam)
+
+
+def may_manage_board(actor, exam: Exam) -> bool:
+    """Organisers of the owner's subtree and the board's chair change the board (the rule of
+    ``BoardMember.scope``, asked before there is a row to ask the door about); which seats
+    each of them may change is ``may_seat``."""
+    if actor is None or getattr(actor, "membership", None) is None:
+        return False
+    if _organises(actor, exam):
         return True
     return BoardRole.CHAIR in board_roles(actor, exam)
 
 
+def may_seat(actor, exam: Exam, role: str) -> bool:
+    """Whether ``actor`` may seat (or relieve, or give back) a ``role`` seat: the chair and the
+    secretariat read the marks and the codes, so only an admin of the owner's subtree changes
+    them; other organisers and the chair change the markers and invigilators."""
+    if not may_manage_board(actor, exam):
+        return False
+    return role not in KEY_SEATS or is_board_admin(actor, exam)
+
+
+def seatable_roles(actor, exam: Exam) -> list[tuple[str, str]]:
+    """The ``BoardRole`` choices ``actor`` may seat on ``exam`` (the form's choices)."""
+    if not may_manage_board(actor, exam):
+        return []
+    admin = is_board_admin(actor, exam)
+    return [(value, label) for value, label in BoardRole.choices if value not in KEY_SEATS or admin]
+
+
+def _check_may_seat(actor, exam: Exam, role: str) -> None:
+    if not may_manage_board(actor, exam):
+        raise PermissionDenied("Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hội đồng thay đổi được hội đồng thi.")
+    if not may_seat(actor, exam, role):
+        raise PermissionDenied(
+            f"Chỉ quản trị của đơn vị tổ chức kỳ thi phân công được {BoardRole(role).label.lower()}."
+        )
+
+
+def _not_oneself(actor, user) -> None:
+    if getattr(user, "pk", user) == getattr(actor.user, "pk", None):
+        raise PermissionDenied("Không ai tự phân công mình vào hội đồng thi: hãy nhờ người khác có thẩm quyền.")
+
+
 def _seat_conflicts(exam: Exam, user, role: str, *, exclude_pk=None) -> None:
-    seats = BoardMember.objects.filter(exam=exam, user=user, is_active=True).exclude(pk=exclude_pk)
-    clash = seats.filter(role__in=CONFLICTS.get(role, ())).first()
+    """Refuse a seat clashing with any seat the person holds or ever held on the exam
+    (``CONFLICTS``): a former secretary never becomes a marker, nor the reverse."""
+    seats = BoardMember.objects.filter(exam=exam, user=user).exclude(pk=exclude_pk)
+    clash = seats.filter(role__in=CONFLICTS.get(role, ())).order_by("-is_active", "pk").first()
     if clash is not None:
+        when = "đang là" if clash.is_active else "đã từng là"
         raise ValidationError(
             {
-                "role": f"{clash.full_name or user} đang là {clash.get_role_display().lower()} của kỳ thi: "
-                "cán bộ chấm thi không đồng thời ở ban thư ký (ban thư ký biết số phách)."
+                "role": f"{clash.full_name or user} {when} {clash.get_role_display().lower()} của kỳ thi: "
+                "chủ tịch hội đồng, ban thư ký (biết số phách) và cán bộ chấm thi là những nhiệm vụ "
+                "không giao cho cùng một người trong một kỳ thi."
             }
         )
     if role == BoardRole.CHAIR:
@@ -594,19 +659,35 @@ def _seat_conflicts(exam: Exam, user, role: str, *, exclude_pk=None) -> None:
             raise ValidationError({"role": f"Hội đồng đã có chủ tịch ({chair.full_name or chair.user})."})
 
 
+def _audit(actor, seat: BoardMember, what: str) -> None:
+    """An audit event for a change of the board, beside its history (who reached the codes)."""
+    from sms.audit.services import record
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    record(
+        BOARD_EVENT,
+        request=request,
+        actor=actor,
+        unit=seat.exam.unit,
+        obj=seat,
+        detail=f"{what}: {seat.full_name or seat.user} – {seat.get_role_display().lower()}, {seat.exam.name}",
+    )
+
+
 def add_member(actor, exam: Exam, user, role: str, home_unit: Unit | None = None) -> BoardMember:
     """Seat ``user`` on the exam's board as ``role``. The user must hold an active staff
     membership in the exam owner's subtree; ``home_unit`` (default: that membership's unit,
     the nearest to the owner) is where they work. A seat once held and deactivated is
-    reactivated rather than created twice."""
+    reactivated rather than created twice. Only an admin of the owner's subtree seats a chair
+    or the secretariat (``may_seat``); nobody seats themselves."""
     if role not in BoardRole.values:
         raise ValidationError({"role": "Nhiệm vụ trong hội đồng thi không hợp lệ."})
     with transaction.atomic(), _acting(actor):
         exam = _reach(actor, Exam.objects.select_related("unit"), exam, "view")
-        if not may_manage_board(actor, exam):
-            raise PermissionDenied("Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hội đồng thay đổi được hội đồng thi.")
+        _check_may_seat(actor, exam, role)
         if user is None:
             raise ValidationError({"user": "Hãy chọn thành viên."})
+        _not_oneself(actor, user)
         memberships = eligible_memberships(exam).filter(user=user)
         if home_unit is not None:
             memberships = memberships.filter(unit_id=getattr(home_unit, "pk", home_unit))
@@ -616,10 +697,12 @@ def add_member(actor, exam: Exam, user, role: str, home_unit: Unit | None = None
             who = getattr(user, "full_name", "") or (str(user) if hasattr(user, "pk") else f"Người dùng mã {user}")
             raise ValidationError({"user": f"{who} không có vai trò đang hiệu lực{where} thuộc {exam.unit.name}."})
         user = membership.user
+        _not_oneself(actor, user)
         _seat_conflicts(exam, user, role)
         seat = BoardMember.objects.select_for_update().filter(exam=exam, user=user, role=role).first()
         if seat is not None and seat.is_active:
             raise ValidationError({"role": f"{seat.full_name or user} đã là {seat.get_role_display().lower()}."})
+        was_seated = seat is not None
         if seat is None:
             seat = BoardMember(exam=exam, user=user, role=role)
         seat.home_unit = membership.unit
@@ -628,23 +711,27 @@ def add_member(actor, exam: Exam, user, role: str, home_unit: Unit | None = None
         seat.save()
         if not can(actor, "change", seat) and not can(actor, "add", seat):
             raise PermissionDenied("Bạn không có quyền thay đổi hội đồng thi này.")
+        _audit(actor, seat, "Phân công lại" if was_seated else "Phân công")
     return seat
 
 
 def _writable_member(actor, member) -> BoardMember:
-    return _reach(actor, BoardMember.objects.select_related("exam", "user", "home_unit"), member)
+    return _reach(actor, BoardMember.objects.select_related("exam__unit", "user", "home_unit"), member)
 
 
 def deactivate_member(actor, member: BoardMember, reason: str = "") -> BoardMember:
     """Relieve a member of their seat. The seat is never deleted (their marks name it):
-    ``is_active`` becomes False and history records who did it and why."""
+    ``is_active`` becomes False and history records who did it and why. A chair or
+    secretariat seat only an admin of the owner's subtree relieves."""
     with transaction.atomic(), _acting(actor):
         member = _writable_member(actor, member)
+        _check_may_seat(actor, member.exam, member.role)
         if not member.is_active:
             raise ValidationError({"is_active": f"{member.full_name} đã thôi nhiệm vụ này."})
         member.is_active = False
         member._change_reason = nfc(reason).strip()[:100] or "Thôi nhiệm vụ"
         member.save()
+        _audit(actor, member, f"Thôi nhiệm vụ ({member._change_reason})")
     return member
 
 
@@ -652,12 +739,15 @@ def reactivate_member(actor, member: BoardMember) -> BoardMember:
     """Give a relieved member their seat back (the same checks as adding them)."""
     with transaction.atomic(), _acting(actor):
         member = _writable_member(actor, member)
+        _check_may_seat(actor, member.exam, member.role)
+        _not_oneself(actor, member.user)
         if member.is_active:
             raise ValidationError({"is_active": f"{member.full_name} đang làm nhiệm vụ này."})
         _seat_conflicts(member.exam, member.user, member.role, exclude_pk=member.pk)
         member.is_active = True
         member._change_reason = "Làm nhiệm vụ trở lại"
         member.save()
+        _audit(actor, member, "Làm nhiệm vụ trở lại")
     return member
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
@@ -65,6 +65,16 @@ class ExamScoped:
         return context
 
 
+def id_param(value) -> int | None:
+    """A primary key from a query parameter: ASCII digits only (``str.isdigit`` takes "²",
+    which ``int`` refuses, and ``int`` takes "١"), within a bigint; None otherwise."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
 def back_to_candidates(exam) -> str:
     return reverse("exams:exam-candidates", kwargs={"pk": exam.pk})
 
@@ -90,7 +100,7 @@ class ExamCandidates(ActorMixin, ExamScoped, generic.ListView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        visible = visible_to(self.actor, Candidate).filter(exam=self.exam)
+        visible = self.visible = visible_to(self.actor, Candidate).filter(exam=self.exam)
         schools = Unit.objects.filter(pk__in=visible.filter(school__isnull=False).values("school_id")).order_by("name")
         rooms = visible_to(self.actor, Room).filter(site__exam=self.exam).select_related("site")
         self.filters = CandidateFilterForm(self.request.GET or None, schools=schools, rooms=rooms)
@@ -115,10 +125,9 @@ class ExamCandidates(ActorMixin, ExamScoped, generic.ListView):
             may_register=services.registration_open_for(actor, exam),
             may_read_all=services.may_read_all(actor, exam),
             school_tickets=services.is_school_registrar(actor),
-            numbered=Candidate.objects.filter(exam=exam).exclude(number="").count(),
-            total=Candidate.objects.filter(exam=exam, withdrawn=False).count()
-            if services.may_read_all(actor, exam)
-            else None,
+            # counted through the door only: a school's leaders learn nothing of other schools
+            numbered=self.visible.exclude(number="").count(),
+            total=self.visible.filter(withdrawn=False).count() if services.may_read_all(actor, exam) else None,
         )
         return context
 
@@ -163,8 +172,12 @@ class ExamTickets(ActorMixin, ExamScoped, generic.View):
         if services.may_read_all(actor, exam):
             for name, field in (("school", "school_id"), ("site", "room__site_id"), ("room", "room_id")):
                 value = request.GET.get(name, "")
-                if value.isdigit():
-                    qs = qs.filter(**{field: int(value)})
+                if value == "":
+                    continue
+                number = id_param(value)
+                if number is None:
+                    raise BadRequest(f"Tham số {name} không hợp lệ.")
+                qs = qs.filter(**{field: number})
         elif services.is_school_registrar(actor):
             qs = qs.filter(school_id=actor.unit_id)
         else:

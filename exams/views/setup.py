@@ -237,9 +237,13 @@ class BoardMemberForm(forms.Form):
     person = forms.ModelChoiceField(label="Người được phân công", queryset=None)
     role = forms.ChoiceField(label="Nhiệm vụ", choices=BoardRole.choices)
 
-    def __init__(self, *args, exam, query: str = "", **kwargs):
+    def __init__(self, *args, exam, actor=None, roles=None, query: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        if actor is not None:  # only the seats this person may give (the chair and secretariat: admins)
+            self.fields["role"].choices = roles if roles is not None else services.seatable_roles(actor, exam)
         eligible = services.eligible_memberships(exam)
+        if actor is not None:  # nobody seats themselves
+            eligible = eligible.exclude(user=actor.user)
         self.fields["person"].queryset = eligible
         self.fields["person"].label_from_instance = lambda m: (
             f"{m.user.full_name or m.user.username} – {m.get_role_display()}, {m.unit.name}"
@@ -430,14 +434,17 @@ class ExamBoard(ScopedObjectMixin, generic.DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         exam = self.object
-        may_manage = services.may_manage_board(self.actor, exam)
+        roles = services.seatable_roles(self.actor, exam)
+        may_manage = bool(roles)
         query = self.request.GET.get("q", "")
         members = list(_board_visible(self.actor, exam).order_by("role", "-is_active", "full_name", "pk"))
         context.update(
             board=board_by_role(members),
             may_manage=may_manage,
+            changeable=[label for _role, label in roles],
             query=query,
-            form=kwargs.get("form") or (BoardMemberForm(exam=exam, query=query) if may_manage else None),
+            form=kwargs.get("form")
+            or (BoardMemberForm(exam=exam, actor=self.actor, roles=roles, query=query) if may_manage else None),
         )
         return context
 
@@ -445,7 +452,7 @@ class ExamBoard(ScopedObjectMixin, generic.DetailView):
         exam = self.object = self.get_object()
         if not services.may_manage_board(self.actor, exam):
             raise PermissionDenied("Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hội đồng thay đổi được hội đồng thi.")
-        form = BoardMemberForm(request.POST, exam=exam)
+        form = BoardMemberForm(request.POST, exam=exam, actor=self.actor)
         if form.is_valid():
             membership = form.cleaned_data["person"]
             try:
@@ -474,6 +481,7 @@ class BoardMemberDetail(ScopedDetailView):
             exam=member.exam,
             in_use=services.member_in_use(member),
             history=history_rows(member) if context["can_change"] else [],
+            may_change_seat=context["can_change"] and services.may_seat(self.actor, member.exam, member.role),
         )
         return context
 

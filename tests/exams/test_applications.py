@@ -39,6 +39,7 @@ from exams.services import applications as services
 from exams.views import exam_pages
 from sms.accounts.actors import Actor
 from sms.accounts.roles import Role, UnitKind
+from sms.accounts.scoping import visible_to
 from sms.files.models import StoredFile
 from sms.org.models import Unit
 from sms.org.rules import SchoolType
@@ -241,8 +242,8 @@ def test_inside_the_window_the_form_asks_for_what_the_exam_needs(intake):
 
 def test_unknown_or_offline_exam_is_a_404_page(intake, world):
     offline = Exam.objects.create(unit=world.phong1, kind=ExamKind.GIFTED, name="HSG", start_year=2026)
-    for value in ("999999", "abc", str(offline.pk)):
-        assert Client().get(FORM, {"ky_thi": value}).status_code == 404
+    for value in ("999999", "abc", str(offline.pk), "²", "١", "1.5", "-1", f"{intake['exam'].pk}²"):
+        assert Client().get(FORM, {"ky_thi": value}).status_code == 404, value
     assert Client().get(FORM).status_code == 302
 
 
@@ -295,21 +296,91 @@ def test_a_reused_submit_key_for_another_person_is_refused(intake):
     assert Application.objects.count() == 1
 
 
+PID = "001215000123"
+
+
 @pytest.mark.parametrize(
-    ("first", "second", "why"),
+    "second",
     [
-        ({"personal_id": "001215000123"}, {"personal_id": "001215000123", "full_name": "Nguyễn Văn Ân"}, "định danh"),
-        ({}, {"full_name": "nguyen van an", "phone": "+84 912 345 678"}, "họ tên, ngày sinh"),
+        {"personal_id": PID},
+        {"personal_id": PID, "full_name": "nguyen van AN", "phone": "0987654321", "address": "Nơi khác"},
+        {"personal_id": "0012 1500 0123", "full_name": "Nguyễn  Văn Ân"},  # typed with spaces / other marks
     ],
-    ids=["personal-id", "name-dob-phone"],
+    ids=["same", "same-person-other-contact", "same-person-other-typing"],
 )
-def test_a_duplicate_is_refused_and_sent_to_the_existing_one(intake, first, second, why):
-    submitted(intake, **first)
+def test_the_same_person_is_refused_without_saying_what_matched(intake, second):
+    first = submitted(intake, personal_id=PID)
     response = post_form(form_data(intake, submit_key="key-2", **second))
     assert response.status_code == 400
     html = response.content.decode()
-    assert "đã có hồ sơ" in html and why in html and "tra cứu" in html
+    assert "đã có hồ sơ" in html and "tra cứu" in html
+    # neither the field that matched nor the earlier reference
+    for leak in ("định danh cá nhân (", "trùng", first.reference, "họ tên, ngày sinh"):
+        assert leak not in html, leak
     assert Application.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        # a stranger typing someone's personal id (or a typo) does not block them, nor learn anything
+        ({"personal_id": PID, "full_name": "Trần Thị Cúc", "sex": "F"}, services.SAME_PID),
+        ({"personal_id": PID, "birth_date": "06/09/2015"}, services.SAME_PID),
+        # name and date of birth (and even the phone), no personal id: twins, namesakes…
+        ({"personal_id": "", "full_name": "nguyen van an", "phone": "+84 912 345 678"}, services.SAME_NAME_DOB),
+        ({"personal_id": "001215000999"}, services.SAME_NAME_DOB),
+    ],
+    ids=["pid-other-name", "pid-other-birth", "name-dob-phone", "name-dob-other-pid"],
+)
+def test_a_partial_match_is_accepted_and_flagged_for_the_staff(intake, world, second, why, django_assert_num_queries):
+    first = submitted(intake, personal_id=PID)
+    response = post_form(form_data(intake, submit_key="key-2", **second))
+    assert response.status_code == 200, response.content.decode()[:2000]
+    html = response.content.decode()
+    assert first.reference not in html and "trùng" not in html
+    new = Application.objects.get(submit_key="key-2")
+    assert new.status == ApplicationStatus.SUBMITTED
+    # the staff see both: on each application, the other one and why
+    staff = visible_to(actor(world.members["phong1_admin"]), Application)
+    assert [(a.pk, reason) for a, reason in services.possible_duplicates(new, staff)] == [(first.pk, why)]
+    assert [(a.pk, reason) for a, reason in services.possible_duplicates(first, staff)] == [(new.pk, why)]
+    assert first.reference in new.history.get().history_change_reason  # the note on the staff page's history
+    # the whole list in one query
+    page = list(staff.filter(exam=intake["exam"]))
+    with django_assert_num_queries(1):
+        flags = services.duplicates_of(page, staff)
+    assert set(flags) == {first.pk, new.pk}
+    # someone who does not see the exam's applications learns nothing from it
+    outsider = visible_to(actor(world.members["phong2_admin"]), Application)
+    assert services.possible_duplicates(new, outsider) == []
+
+
+def test_an_unrelated_application_is_not_flagged(intake, world):
+    first = submitted(intake, personal_id=PID)
+    other = submitted(intake, submit_key="key-2", personal_id="001215000999", full_name="Lê Văn Dũng")
+    staff = visible_to(actor(world.members["phong1_admin"]), Application)
+    assert services.possible_duplicates(first, staff) == [] and services.possible_duplicates(other, staff) == []
+    assert other.history.get().history_change_reason == "Nộp hồ sơ trực tuyến"
+
+
+def test_a_double_click_still_gives_the_first_application_back(intake):
+    first = submitted(intake, personal_id=PID)
+    again = post_form(form_data(intake, personal_id=PID))  # the same submit key
+    assert again.status_code == 200 and first.reference in again.content.decode()
+    assert Application.objects.count() == 1
+
+
+def test_a_correction_matching_another_live_application_is_refused_generically(intake, world):
+    first = submitted(intake, personal_id=PID)
+    second = submitted(intake, submit_key="key-2", personal_id=PID, full_name="Trần Thị Cúc", sex="F")
+    services.needs_changes(actor(world.members["phong1_admin"]), second, "Sửa họ tên")
+    data = {k: v for k, v in form_data(intake, personal_id=PID).items() if k != "submit_key"}
+    response = Client().post(EDIT, {**data, "token": services.edit_token(second)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "đã có hồ sơ" in html and first.reference not in html
+    second.refresh_from_db()
+    assert (second.full_name, second.status) == ("Trần Thị Cúc", ApplicationStatus.NEEDS_CHANGES)
 
 
 def test_a_rejected_application_does_not_block_a_new_one(intake, world):
@@ -380,6 +451,10 @@ def test_a_claim_needs_its_proof(intake):
         ({"birth_date": "09/05/2099"}, "birth_date", "không hợp lệ"),
         ({"sex": ""}, "sex", "Nam hoặc Nữ"),
         ({"personal_id": "12345678901"}, "personal_id", "đúng 12 chữ số"),
+        ({"personal_id": "١٢٣٤٥٦٧٨٩٠١٢"}, "personal_id", "đúng 12 chữ số"),  # Arabic-Indic digits
+        ({"personal_id": "00121500012²"}, "personal_id", "đúng 12 chữ số"),
+        ({"phone": "٠٩١٢٣٤٥٦٧٨"}, "phone", "10 chữ số"),
+        ({"choice_1": "²"}, "choice_1", "vọng 1"),
         ({"phone": "0212345678"}, "phone", "bắt đầu bằng 03, 05, 07, 08 hoặc 09"),
         ({"phone": "091234567"}, "phone", "10 chữ số"),
         ({"email": "khong-phai-thu"}, "email", "không hợp lệ"),
@@ -428,7 +503,8 @@ def test_posts_are_throttled_per_ip(intake, settings):
     third = post_form(form_data(intake, submit_key="k3", personal_id="001215000999"))
     assert third.status_code == 429 and int(third["Retry-After"]) > 0
     assert "quá nhiều lần" in third.content.decode()
-    assert post_form(form_data(intake, submit_key="k3"), ip="203.0.113.99").status_code == 400  # duplicate, not 429
+    # another IP is not throttled (a namesake without a personal id is accepted, flagged for the staff)
+    assert post_form(form_data(intake, submit_key="k3"), ip="203.0.113.99").status_code == 200
 
 
 # --- the status lookup -----------------------------------------------------------------------------------------

@@ -618,3 +618,60 @@ def test_school_principal_prints_own_schools_tickets(ew):
     assert (
         web_client(w.a.m(Role.TEACHER)).get(reverse("exams:exam-tickets", kwargs={"pk": ew.exam.pk})).status_code == 403
     )
+
+
+# --- malformed ids never make a 500; counts only through the door --------------------------------------------
+
+#: "²" and "١" pass ``str.isdigit`` (and ``int("١")`` is 1): only ASCII digits are ids
+BAD_IDS = ["²", "١", "1.5", "-1", "0", "1²", "99999999999999999999"]
+
+
+@pytest.fixture
+def numbered(ew):
+    so = ew.actor("so_admin")
+    services.register_students(so, ew.exam, school_ids=[ew.world.a.school.pk, ew.world.b.school.pk])
+    services.assign_numbers(so, ew.exam)
+    return ew
+
+
+@pytest.mark.parametrize("value", BAD_IDS)
+@pytest.mark.parametrize("param", ["exam", "school", "room"])
+def test_api_list_filter_with_a_malformed_id_matches_nothing(numbered, param, value):
+    client = api_client(numbered.world.members["so_admin"])
+    response = client.get(reverse("api:candidate-list"), {param: value})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    # a well-formed id still filters, an empty one is no filter
+    assert len(client.get(reverse("api:candidate-list"), {"exam": numbered.exam.pk}).json()["results"]) == 6
+    assert len(client.get(reverse("api:candidate-list"), {param: ""}).json()["results"]) == 6
+
+
+@pytest.mark.parametrize("value", BAD_IDS)
+@pytest.mark.parametrize("param", ["school", "site", "room"])
+def test_tickets_with_a_malformed_id_are_a_400(numbered, param, value):
+    membership = numbered.world.members["so_admin"]
+    api = api_client(membership).get(reverse("api:exams-tickets", kwargs={"pk": numbered.exam.pk}), {param: value})
+    assert api.status_code == 400 and param in api.json()["errors"]
+    page = web_client(membership).get(reverse("exams:exam-tickets", kwargs={"pk": numbered.exam.pk}), {param: value})
+    assert page.status_code == 400
+
+
+@pytest.mark.parametrize("value", BAD_IDS)
+def test_pages_and_ticket_with_malformed_ids_never_fail(numbered, value):
+    membership = numbered.world.members["so_admin"]
+    url = reverse("exams:exam-candidates", kwargs={"pk": numbered.exam.pk})
+    client = web_client(membership)
+    for param in ("school", "room"):
+        assert client.get(url, {param: value}).status_code == 200
+    assert client.get(url, {"page": value}).status_code in (200, 404)
+    ticket = f"{reverse('api:candidate-list')}{value}/ticket/"
+    assert api_client(membership).get(ticket).status_code == 404
+
+
+def test_numbered_count_on_the_candidates_page_is_only_what_the_door_shows(numbered):
+    url = reverse("exams:exam-candidates", kwargs={"pk": numbered.exam.pk})
+    organiser = web_client(numbered.world.members["so_admin"]).get(url).context
+    assert (organiser["numbered"], organiser["total"]) == (6, 6)
+    assert "6/6 thí sinh đã có số báo danh" in web_client(numbered.world.members["so_admin"]).get(url).content.decode()
+    principal = web_client(numbered.world.a.m(Role.PRINCIPAL)).get(url).context
+    assert principal["numbered"] == 3 and principal["total"] is None  # school A's three only

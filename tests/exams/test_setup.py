@@ -19,7 +19,7 @@ from sms.accounts.roles import Role, UnitKind
 from sms.org.models import Unit
 from sms.org.rules import SchoolType
 from tests.makers import exams as makers
-from tests.world import web_client
+from tests.world import api_client, web_client
 
 pytestmark = pytest.mark.django_db
 
@@ -288,6 +288,26 @@ def test_subjects_are_fixed_once_marking_started(world, gifted):
     # the name and the room details stay editable
     assert services.update_subject(so_admin(world), toan, name="Toán học").name == "Toán học"
     assert ExamSubject.objects.filter(pk=toan.pk, coefficient=Decimal("1.0")).exists()
+
+
+def test_the_threshold_between_two_markings_is_fixed_once_marking_started(world, gifted):
+    services.update_exam(so_admin(world), gifted, mark_threshold="1,5")  # before marking: fine
+    toan = gifted.subjects.get()
+    Script.objects.create(exam_subject=toan, code="000124")
+    with pytest.raises(ValidationError) as caught:
+        services.update_exam(so_admin(world), gifted, mark_threshold="2")
+    assert "không đổi chênh lệch tối đa giữa hai lần chấm" in caught.value.message_dict["mark_threshold"][0]
+    # the same value written differently, and the other fields, still go through
+    assert services.update_exam(so_admin(world), gifted, mark_threshold="1.50", name="HSG (sửa)").name == "HSG (sửa)"
+    response = api_client(world.members["so_admin"]).patch(
+        f"/api/exams/exams/{gifted.pk}/", {"mark_threshold": "3"}, format="json"
+    )
+    assert response.status_code == 400 and "mark_threshold" in response.json()["errors"]
+    gifted.refresh_from_db()
+    assert gifted.mark_threshold == Decimal("1.5")
+    with pytest.raises(ValidationError) as caught:  # double marking was already fixed per subject
+        services.update_subject(so_admin(world), toan, double_marked=not toan.double_marked)
+    assert "double_marked" in caught.value.message_dict
 
 
 def test_a_subject_nobody_sat_is_removed_with_history(world, gifted):

@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
 
-from exams.models import BoardMember, BoardRole, ExamKind, Mark, MarkRound, Script
+from exams.models import BoardMember, BoardRole, ExamKind, Mark, MarkRound, Script, ScriptKey
 from exams.services import setup as services
 from sms.accounts.actors import Actor
 from sms.accounts.roles import Role
 from sms.accounts.scoping import visible_to
+from sms.audit.models import AuditEvent
+from tests.makers import exams as makers
 from tests.world import api_client, grant, make_user, web_client
 
 pytestmark = pytest.mark.django_db
@@ -75,13 +77,17 @@ def test_only_people_of_the_owners_subtree(world, phong_exam):
     [
         (BoardRole.MARKER, BoardRole.SECRETARIAT, False),
         (BoardRole.SECRETARIAT, BoardRole.MARKER, False),
+        (BoardRole.CHAIR, BoardRole.MARKER, False),  # the chair reads every mark
+        (BoardRole.MARKER, BoardRole.CHAIR, False),
+        (BoardRole.CHAIR, BoardRole.SECRETARIAT, False),
+        (BoardRole.SECRETARIAT, BoardRole.CHAIR, False),
         (BoardRole.MARKER, BoardRole.INVIGILATOR, True),
         (BoardRole.SECRETARIAT, BoardRole.INVIGILATOR, True),
-        (BoardRole.CHAIR, BoardRole.MARKER, True),
+        (BoardRole.CHAIR, BoardRole.INVIGILATOR, True),
         (BoardRole.MARKER, BoardRole.MARKER, False),  # the same seat twice
     ],
 )
-def test_a_marker_is_never_on_the_secretariat(world, phong_exam, first, second, allowed):
+def test_chair_secretariat_and_marker_are_never_one_person(world, phong_exam, first, second, allowed):
     phong1 = actor(world.members["phong1_admin"])
     teacher = world.a.m(Role.TEACHER).user
     services.add_member(phong1, phong_exam, teacher, first)
@@ -94,14 +100,42 @@ def test_a_marker_is_never_on_the_secretariat(world, phong_exam, first, second, 
         assert BoardMember.objects.filter(exam=phong_exam, user=teacher).count() == 1
 
 
-def test_a_relieved_marker_may_join_the_secretariat_but_not_come_back_as_marker(world, phong_exam):
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (BoardRole.MARKER, BoardRole.SECRETARIAT),
+        (BoardRole.SECRETARIAT, BoardRole.MARKER),
+        (BoardRole.CHAIR, BoardRole.MARKER),
+        (BoardRole.SECRETARIAT, BoardRole.CHAIR),
+    ],
+)
+def test_a_relieved_seat_still_conflicts(world, phong_exam, first, second):
+    """A former secretary knows the codes: relieving them does not make them a marker (and a
+    former marker who saw the scripts never joins the secretariat)."""
+    phong1 = actor(world.members["phong1_admin"])
+    teacher = world.a.m(Role.TEACHER).user
+    seat = services.add_member(phong1, phong_exam, teacher, first)
+    services.deactivate_member(phong1, seat, "Chuyển nhiệm vụ")
+    with pytest.raises(ValidationError) as caught:
+        services.add_member(phong1, phong_exam, teacher, second)
+    assert "đã từng là" in caught.value.message_dict["role"][0]
+    assert not BoardMember.objects.filter(exam=phong_exam, user=teacher, role=second).exists()
+
+
+def test_a_reactivated_seat_is_checked_against_every_seat_ever_held(world, phong_exam):
     phong1 = actor(world.members["phong1_admin"])
     teacher = world.a.m(Role.TEACHER).user
     marker = services.add_member(phong1, phong_exam, teacher, BoardRole.MARKER)
     services.deactivate_member(phong1, marker, "Chuyển sang ban thư ký")
-    services.add_member(phong1, phong_exam, teacher, BoardRole.SECRETARIAT)
+    with pytest.raises(ValidationError):
+        services.add_member(phong1, phong_exam, teacher, BoardRole.SECRETARIAT)
+    # a clash written before these rules (straight to the table) still blocks the way back
+    BoardMember.objects.create(
+        exam=phong_exam, user=teacher, role=BoardRole.SECRETARIAT, home_unit=world.a.school, is_active=False
+    )
     with pytest.raises(ValidationError):
         services.reactivate_member(phong1, marker)
+    assert services.add_member(phong1, phong_exam, teacher, BoardRole.INVIGILATOR).is_active  # no clash
 
 
 def test_one_chair(world, so_exam):
@@ -228,3 +262,123 @@ def test_my_board_page_lists_my_seats_in_any_unit(world, so_exam, phong_exam):
     # the module's landing page offers it
     landing = web_client(teacher_a).get(reverse("exams:index")).content.decode()
     assert reverse("exams:my-board") in landing and reverse("exams:exam-list") in landing
+
+
+# --- who may seat whom (the secretariat reads the code → candidate mapping) ---------------------------------------
+
+
+@pytest.mark.parametrize("role", [BoardRole.SECRETARIAT, BoardRole.CHAIR])
+@pytest.mark.parametrize("who", ["so_staff", "chair"])
+def test_an_organiser_who_is_not_an_admin_or_the_chair_cannot_seat_the_secretariat_or_chair(world, so_exam, who, role):
+    exam, chair = so_exam
+    if role == BoardRole.CHAIR:  # a free chair seat, so only the permission is at stake
+        services.deactivate_member(actor(world.members["so_admin"]), BoardMember.objects.get(exam=exam, role=role))
+    acting = chair if who == "chair" else world.members["so_staff"]
+    teacher = world.a.m(Role.TEACHER).user
+    with pytest.raises(PermissionDenied):
+        services.add_member(actor(acting), exam, teacher, role)
+    # the API answers the same: 403, nothing seated
+    response = api_client(acting).post(
+        f"/api/exams/exams/{exam.pk}/board/", {"user": teacher.pk, "role": role}, format="json"
+    )
+    assert response.status_code == 403
+    assert not BoardMember.objects.filter(exam=exam, user=teacher).exists()
+    # markers and invigilators they still seat
+    assert services.add_member(actor(acting), exam, teacher, BoardRole.INVIGILATOR).is_active
+
+
+@pytest.mark.parametrize("role", list(BoardRole))
+@pytest.mark.parametrize("who", ["so_admin", "so_staff"])
+def test_nobody_seats_themselves(world, so_exam, who, role):
+    exam, _chair = so_exam
+    if role == BoardRole.CHAIR:
+        services.deactivate_member(actor(world.members["so_admin"]), BoardMember.objects.get(exam=exam, role=role))
+    membership = world.members[who]
+    with pytest.raises(PermissionDenied):
+        services.add_member(actor(membership), exam, membership.user, role)
+    response = api_client(membership).post(
+        f"/api/exams/exams/{exam.pk}/board/", {"user": membership.user.pk, "role": role}, format="json"
+    )
+    assert response.status_code == 403
+    assert not BoardMember.objects.filter(exam=exam, user=membership.user).exists()
+
+
+def test_the_chair_neither_seats_themselves_nor_the_secretariat_and_never_reads_the_mapping(world, so_exam):
+    exam, chair = so_exam
+    client = api_client(chair)
+    for role in ("secretariat", "marker", "invigilator"):
+        response = client.post(
+            f"/api/exams/exams/{exam.pk}/board/", {"user": chair.user.pk, "role": role}, format="json"
+        )
+        assert response.status_code == 403, role
+    assert list(BoardMember.objects.filter(exam=exam, user=chair.user).values_list("role", flat=True)) == ["chair"]
+    candidate = makers.candidate(world.a, of=exam)
+    script = Script.objects.create(exam_subject=exam.subjects.first(), code="778899")
+    ScriptKey.objects.create(script=script, candidate=candidate)
+    assert not visible_to(actor(chair), ScriptKey).exists()
+    assert not visible_to(actor(world.members["so_staff"]), ScriptKey).exists()
+
+
+def test_only_an_admin_relieves_or_restores_the_secretariat(world, so_exam):
+    exam, chair = so_exam
+    so_admin = actor(world.members["so_admin"])
+    secretary = services.add_member(so_admin, exam, world.b.m(Role.TEACHER).user, BoardRole.SECRETARIAT)
+    with pytest.raises(PermissionDenied):
+        services.deactivate_member(actor(chair), secretary, "Đổi người")
+    services.deactivate_member(so_admin, secretary, "Đổi người")
+    with pytest.raises(PermissionDenied):
+        services.reactivate_member(actor(chair), secretary)
+    with pytest.raises(PermissionDenied):
+        services.reactivate_member(actor(world.members["so_staff"]), secretary)
+    assert services.reactivate_member(so_admin, secretary).is_active
+    # an admin of a Phòng under the Sở does not run the Sở's exam
+    with pytest.raises(PermissionDenied):
+        services.add_member(actor(world.members["phong1_admin"]), exam, world.a.m(Role.CLERK).user, "secretariat")
+
+
+def test_an_admin_cannot_restore_their_own_seat(world, phong_exam):
+    phong1 = world.members["phong1_admin"]
+    so_admin = actor(world.members["so_admin"])
+    seat = services.add_member(so_admin, phong_exam, phong1.user, BoardRole.SECRETARIAT)
+    services.deactivate_member(so_admin, seat, "Thôi")
+    with pytest.raises(PermissionDenied):
+        services.reactivate_member(actor(phong1), seat)
+    assert not BoardMember.objects.get(pk=seat.pk).is_active
+
+
+def test_every_board_change_is_an_audit_event(world, so_exam):
+    exam, chair = so_exam
+    so_admin = actor(world.members["so_admin"])
+    events = AuditEvent.objects.filter(kind=services.BOARD_EVENT)
+    chair_seat = BoardMember.objects.get(exam=exam, role=BoardRole.CHAIR)
+    assert events.filter(object_id=str(chair_seat.pk), user=so_admin.user).count() == 1  # the fixture's seat
+    secretary = services.add_member(so_admin, exam, world.b.m(Role.TEACHER).user, BoardRole.SECRETARIAT)
+    services.deactivate_member(so_admin, secretary, "Ốm")
+    services.reactivate_member(so_admin, secretary)
+    rows = list(events.filter(object_id=str(secretary.pk)).order_by("pk"))
+    assert [r.detail.split(":")[0] for r in rows] == ["Phân công", "Thôi nhiệm vụ (Ốm)", "Làm nhiệm vụ trở lại"]
+    assert all(r.user == so_admin.user and r.unit == exam.unit for r in rows)
+    assert all(r.object_type == "exams.BoardMember" for r in rows)
+    # the HTML page records the same, with the request's path
+    client = web_client(world.members["so_admin"])
+    client.post(reverse("exams:boardmember-deactivate", kwargs={"pk": secretary.pk}), {"reason": "Bận"})
+    last = events.filter(object_id=str(secretary.pk)).latest("pk")
+    assert last.detail.startswith("Thôi nhiệm vụ (Bận)") and last.path.endswith("/thoi-nhiem-vu/")
+    # a refused change records nothing
+    before = events.count()
+    with pytest.raises(PermissionDenied):
+        services.add_member(actor(chair), exam, world.a.m(Role.TEACHER).user, BoardRole.SECRETARIAT)
+    assert events.count() == before
+
+
+def test_the_board_page_offers_each_person_only_the_seats_they_may_give(world, so_exam):
+    exam, chair = so_exam
+    url = reverse("exams:exam-board", kwargs={"pk": exam.pk})
+    form = web_client(chair).get(url).context["form"]
+    assert {value for value, _ in form.fields["role"].choices} == {BoardRole.MARKER, BoardRole.INVIGILATOR}
+    assert not form.fields["person"].queryset.filter(user=chair.user).exists()
+    admin_form = web_client(world.members["so_admin"]).get(url).context["form"]
+    assert {value for value, _ in admin_form.fields["role"].choices} == set(BoardRole.values)
+    response = web_client(chair).post(url, {"person": world.a.m(Role.TEACHER).pk, "role": BoardRole.SECRETARIAT})
+    assert response.status_code == 400
+    assert not BoardMember.objects.filter(exam=exam, role=BoardRole.SECRETARIAT).exists()
