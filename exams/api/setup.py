@@ -74,6 +74,7 @@ class ExamSerializer(ServiceValidatedSerializer):
             "applications_close_at",
             "room_capacity",
             "number_prefix",
+            "number_width",
             "mark_threshold",
             "choices_allowed",
             "choice_margins",

@@ -240,6 +240,7 @@ EXAM_FIELDS = (
     "applications_close_at",
     "room_capacity",
     "number_prefix",
+    "number_width",
     "mark_threshold",
     "choices_allowed",
     "choice_margins",
