@@ -6,17 +6,22 @@ pages call). Refusals: 400 for a wrong state or bad input (``ValidationError``, 
 messages by field or by mark id), 403 for a wrong person, 404 for what the door does not show.
 
 ``routes``: (prefix, viewset, basename); ``extra_urlpatterns``: POSTs on one subject, GET of an
-exam's marking summary.
+exam's marking summary, and the secretariat's spreadsheet of a round's marks (template, dry run,
+confirm: ``exams.marks_import.MarksImporter``, the importer of the HTML page) and its code → candidate
+list (bảng ghép phách; the door on ``ScriptKey`` shows it to the secretariat alone). See
+/work/shared/domain/exams-diplomas.md (làm phách: the codes stay secret until matching).
 """
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,7 +29,11 @@ from sms.accounts.actors import actor_from_request
 from sms.accounts.scoping import get_visible_or_404, visible_to
 from sms.api.serializers import RELATION_ERRORS, ScopedModelSerializer
 from sms.api.viewsets import ScopedMixin, ScopedReadOnlyViewSet
+from sms.exports import xlsx
+from sms.files.validators import validate_upload
+from sms.imports import Status
 
+from ..marks_import import MarksImporter
 from ..models import (
     Appeal,
     AppealStatus,
@@ -35,6 +44,7 @@ from ..models import (
     Mark,
     MarkRound,
     Script,
+    ScriptKey,
     ScriptStatus,
     board_exams,
 )
@@ -327,6 +337,192 @@ class MarkingSummaryApi(ScopedMixin, APIView):
         return Response(SubjectSummarySerializer(services.subject_summary(exam), many=True).data)
 
 
+# --- marks from a spreadsheet, and the code → candidate list (the secretariat's) -------------------------------
+
+#: the rounds a spreadsheet may carry (``services.IMPORT_ROUNDS``), as the API names them
+ROUND_CHOICES = [(r.value, r.label) for r in services.IMPORT_ROUNDS]
+MSG_ROUND = "Lượt chấm phải là 1 (chấm lần 1) hoặc 2 (chấm lần 2)."
+XLSX_RESPONSE = {(200, xlsx.CONTENT_TYPE): OpenApiTypes.BINARY}
+
+
+class SecretariatSubjectEndpoint(ScopedMixin, APIView):
+    """An endpoint on one subject (``pk``) for the exam's secretariat: a subject the door does
+    not show is a 404; a readable one (the chair, a marker, the organisers) is a 403 with
+    ``refusal``, like the HTML pages."""
+
+    queryset = ExamSubject.objects.select_related("exam")
+    refusal = "Chỉ thư ký hội đồng thi mới thực hiện được thao tác này."
+
+    def subject(self, pk) -> ExamSubject:
+        subject = get_visible_or_404(self.actor, self.queryset, pk)
+        if BoardRole.SECRETARIAT not in board_roles(self.actor, subject.exam):
+            raise PermissionDenied(self.refusal)
+        return subject
+
+
+class MarksImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="Tệp .xlsx theo mẫu (số phách, điểm, cán bộ chấm).")
+    round = serializers.ChoiceField(
+        choices=ROUND_CHOICES,
+        help_text="Lượt chấm: 1 hoặc 2.",
+        error_messages={"invalid_choice": MSG_ROUND, "required": "Hãy chọn lượt chấm (1 hoặc 2)."},
+    )
+    dry_run = serializers.BooleanField(required=False, default=True, help_text="Chỉ kiểm tra, không lưu (mặc định).")
+
+
+class MarksImportRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Số dòng trong tệp Excel.")
+    status = serializers.ChoiceField(choices=list(Status.LABELS.items()))
+    status_display = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField(), help_text="Lỗi của dòng, có tên cột.")
+    column_errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Lỗi theo cột: tên cột → các lỗi."
+    )
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class MarksImportCountsSerializer(serializers.Serializer):
+    new = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    error = serializers.IntegerField()
+
+
+class MarksImportSavedSerializer(serializers.Serializer):
+    saved = serializers.IntegerField(help_text="Số điểm đã ghi (mới hoặc thay đổi).")
+    unchanged = serializers.IntegerField(help_text="Số dòng không đổi.")
+
+
+class MarksImportResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    round = serializers.CharField()
+    ok = serializers.BooleanField(help_text="Tệp không có lỗi nào.")
+    saved = serializers.BooleanField(help_text="Đã lưu (chỉ khi xác nhận và tệp không có lỗi).")
+    errors = serializers.ListField(child=serializers.CharField(), help_text="Mọi lỗi: của cả tệp và của từng dòng.")
+    counts = MarksImportCountsSerializer()
+    result = MarksImportSavedSerializer(allow_null=True)
+    rows = MarksImportRowSerializer(many=True)
+
+
+def _column_errors(row, columns) -> dict[str, list[str]]:
+    """A row's errors by column header (``RowResult.error`` writes "Dòng n, cột “X”: …")."""
+    out: dict[str, list[str]] = {}
+    for message in row.errors:
+        for column in columns:
+            prefix = f"Dòng {row.number}, cột “{column.header}”: "
+            if message.startswith(prefix):
+                out.setdefault(column.header, []).append(message[len(prefix) :])
+                break
+    return out
+
+
+class MarksImportApi(SecretariatSubjectEndpoint):
+    """Nhập điểm chấm lần 1 hoặc 2 của một môn từ tệp Excel (multipart: ``file``, ``round``,
+    ``dry_run``). A dry run writes nothing and lists every row (its Excel row, status, errors by
+    column); a confirm (``dry_run=false``) checks the file again and writes it in one transaction,
+    or, when any row is bad, writes nothing (400 with every error). The same file twice changes
+    nothing (unchanged marks are "Không đổi"). The secretariat only."""
+
+    http_method_names = ["post", "options"]
+    parser_classes = [MultiPartParser, FormParser]
+    refusal = "Chỉ thư ký hội đồng thi mới nhập điểm chấm từ tệp."
+
+    @extend_schema(
+        request={"multipart/form-data": MarksImportSerializer},
+        responses={200: MarksImportResultSerializer, 400: MarksImportResultSerializer},
+    )
+    def post(self, request, pk):
+        subject = self.subject(pk)
+        data = MarksImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        validate_upload(upload, allowed=("xlsx",))
+        content = upload.read()
+        round_, dry_run = data.validated_data["round"], data.validated_data["dry_run"]
+        importer = MarksImporter(self.actor, request, exam_subject=subject, round_=round_)
+        with transaction.atomic():
+            preview = importer.preview(content)
+            result = importer.apply(preview) if preview.ok and not dry_run else None
+        body = {
+            "dry_run": dry_run,
+            "round": round_,
+            "ok": preview.ok,
+            "saved": result is not None,
+            "errors": preview.errors + [e for r in preview.bad_rows for e in r.errors],
+            "counts": {name: preview.count(name) for name in Status.LABELS},
+            "result": None if result is None else {"saved": result["saved"], "unchanged": result["unchanged"]},
+            "rows": [
+                {
+                    "row": r.number,
+                    "status": r.status,
+                    "status_display": r.status_label,
+                    "errors": r.errors,
+                    "column_errors": _column_errors(r, importer.columns),
+                    "notes": r.notes,
+                }
+                for r in preview.rows
+            ],
+        }
+        return Response(body, status=status.HTTP_200_OK if preview.ok else status.HTTP_400_BAD_REQUEST)
+
+
+class MarksTemplateApi(SecretariatSubjectEndpoint):
+    """Mẫu nhập điểm (.xlsx) of one round (``?round=1`` or ``2``): the codes given for that round,
+    their mark so far and marker's username — never a candidate's name or number."""
+
+    http_method_names = ["get", "head", "options"]
+    refusal = "Chỉ thư ký hội đồng thi mới tải được mẫu nhập điểm chấm."
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("round", str, enum=[c[0] for c in ROUND_CHOICES], description="Lượt chấm (1 hoặc 2).")
+        ],
+        responses=XLSX_RESPONSE,
+    )
+    def get(self, request, pk):
+        subject = self.subject(pk)
+        round_ = request.query_params.get("round") or MarkRound.FIRST
+        if round_ not in services.IMPORT_ROUNDS:
+            raise serializers.ValidationError({"round": [MSG_ROUND]})
+        importer = MarksImporter(self.actor, request, exam_subject=subject, round_=round_)
+        return xlsx.response(importer.template(), importer.template_filename)
+
+
+class ScriptKeySerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="script.code", read_only=True)
+    absent = serializers.SerializerMethodField()
+    number = serializers.CharField(source="candidate.number", read_only=True)
+    full_name = serializers.CharField(source="candidate.full_name", read_only=True)
+
+    class Meta:
+        model = ScriptKey
+        fields = ["code", "script", "absent", "candidate", "number", "full_name"]
+        read_only_fields = fields
+
+    def get_absent(self, obj) -> bool:
+        return obj.script.status == ScriptStatus.ABSENT
+
+
+class SubjectKeysApi(SecretariatSubjectEndpoint):
+    """Bảng ghép phách of one subject: each code and whose script it is (candidate id, number,
+    full name), by candidate number. The secretariat only (the door on ``ScriptKey``); the chair,
+    markers and organisers get a 403, like the HTML page."""
+
+    http_method_names = ["get", "head", "options"]
+    refusal = "Chỉ thư ký hội đồng thi mới xem được bảng ghép phách."
+
+    @extend_schema(responses=ScriptKeySerializer(many=True))
+    def get(self, request, pk):
+        subject = self.subject(pk)
+        keys = (
+            visible_to(self.actor, ScriptKey)
+            .filter(script__exam_subject=subject)
+            .select_related("script", "candidate")
+            .order_by("candidate__number", "script__code")
+        )
+        return Response(ScriptKeySerializer(keys, many=True).data)
+
+
 # --- appeals -------------------------------------------------------------------------------------------------
 
 
@@ -446,5 +642,8 @@ extra_urlpatterns = [
     path("subjects/<int:pk>/make-scripts/", MakeScriptsApi.as_view(), name="exams-subject-make-scripts"),
     path("subjects/<int:pk>/assign-markers/", AssignMarkersApi.as_view(), name="exams-subject-assign-markers"),
     path("subjects/<int:pk>/match/", MatchApi.as_view(), name="exams-subject-match"),
+    path("subjects/<int:pk>/import-marks/", MarksImportApi.as_view(), name="exams-subject-import-marks"),
+    path("subjects/<int:pk>/marks-template/", MarksTemplateApi.as_view(), name="exams-subject-marks-template"),
+    path("subjects/<int:pk>/keys/", SubjectKeysApi.as_view(), name="exams-subject-keys"),
     path("exams/<int:pk>/marking-summary/", MarkingSummaryApi.as_view(), name="exams-exam-marking-summary"),
 ]

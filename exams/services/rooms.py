@@ -264,13 +264,16 @@ def _create_rooms(actor, rooms: list[Room]) -> list[Room]:
 # --- invigilators ---------------------------------------------------------------------------------------------
 
 
-def room_schools(rooms: Iterable[Room]) -> dict[int, frozenset[int]]:
-    """Per room id, the ids of the schools whose candidates sit in it (one query)."""
+def room_schools(rooms: Iterable[Room], exam: Exam | None = None) -> dict[int, frozenset[int]]:
+    """Per room id, the ids of the schools whose candidates sit in it (one query). A school
+    running its own exam is left out: its teachers watch its own competition (the rule keeps
+    teachers away from their pupils where schools compete, not inside one school)."""
     found: dict[int, set[int]] = defaultdict(set)
     ids = [r.pk for r in rooms]
-    for room_id, school_id in (
-        Candidate.objects.filter(room_id__in=ids, school__isnull=False).values_list("room_id", "school_id").distinct()
-    ):
+    rows = Candidate.objects.filter(room_id__in=ids, school__isnull=False)
+    if exam is not None:
+        rows = rows.exclude(school_id=exam.unit_id)
+    for room_id, school_id in rows.values_list("room_id", "school_id").distinct():
         found[room_id].add(school_id)
     return {pk: frozenset(found.get(pk, ())) for pk in ids}
 
@@ -303,7 +306,7 @@ def assign_invigilators(actor, exam: Exam) -> dict[str, int]:
         busy = [r for r in rooms if r.used]
         if not busy:
             raise ValidationError("Chưa có phòng thi nào có thí sinh: hãy xếp phòng thi trước.")
-        schools = room_schools(busy)
+        schools = room_schools(busy, exam)
         people = invigilators_of(exam)
         try:
             plan = rules.assign_invigilators(
@@ -350,7 +353,7 @@ def set_room_invigilators(actor, room: Room, first: int | BoardMember | None, se
         chosen.append(member)
     if chosen[0] is not None and chosen[1] is not None and chosen[0].pk == chosen[1].pk:
         errors["invigilator_2"] = "Hai cán bộ coi thi của một phòng phải là hai người khác nhau."
-    schools = room_schools([room])[room.pk]
+    schools = room_schools([room], room.site.exam)[room.pk]
     for field, member in zip(("invigilator_1", "invigilator_2"), chosen, strict=True):
         if member is not None and member.home_unit_id in schools and field not in errors:
             errors[field] = (
