@@ -436,8 +436,8 @@ def _room_grant(actor, action) -> Q:
     if action == "view":
         return (
             Q(site__exam_id__in=board_exams(actor, (BoardRole.CHAIR, BoardRole.SECRETARIAT)))
-            | Q(invigilator_1__user=actor.user)
-            | Q(invigilator_2__user=actor.user)
+            | Q(invigilator_1__user=actor.user, invigilator_1__is_active=True)
+            | Q(invigilator_2__user=actor.user, invigilator_2__is_active=True)
         )
     return Q(site__exam_id__in=board_exams(actor, (BoardRole.SECRETARIAT,)))
 

@@ -53,7 +53,8 @@ class ApplicationFilterForm(forms.Form):
 
 
 class ExamApplications(ActorMixin, generic.ListView):
-    """Hồ sơ trực tuyến of one exam (pk = the exam): newest first, by status, by name/reference."""
+    """Hồ sơ trực tuyến of one exam (pk = the exam): newest first, by status, by name/reference;
+    a row that may be the same person as another application the staff member sees is marked."""
 
     model = Exam
     template_name = "exams/applications/list.html"
@@ -80,18 +81,26 @@ class ExamApplications(ActorMixin, generic.ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         counts = services.counts_by_status(self.visible)
+        page = context["page_obj"].object_list
+        # the page's possible duplicates among what this staff member sees (one query); each row
+        # carries its own (the template cannot look a dict up by key)
+        flags = services.duplicates_of(page, self.visible)
+        for application in page:
+            application.possible_duplicates = flags.get(application.pk, [])
         context.update(
             exam=self.exam,
             filters=self.filters,
             counts=[(label, counts[value]) for value, label in ApplicationStatus.choices],
             total=sum(counts.values()),
             window_open=self.exam.window_open(),
+            flags=flags,
         )
         return context
 
 
 class ApplicationDetail(ScopedDetailView):
-    """One application: identity, choices, claims, documents, review actions, history."""
+    """One application: identity, choices, claims, documents, review actions, history, and the
+    other applications (among those the staff member sees) that may be the same person."""
 
     model = Application
     template_name = "exams/applications/detail.html"
@@ -112,6 +121,7 @@ class ApplicationDetail(ScopedDetailView):
             exam=application.exam,
             documents=list(application.documents.select_related("file").order_by("kind", "pk")),
             choices=services.choice_names(application),
+            possible_duplicates=services.possible_duplicates(application, visible_to(self.actor, Application)),
             may_review=may_review,
             may_accept=may_review and status in (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_CHANGES),
             may_ask=may_review and status == ApplicationStatus.SUBMITTED,

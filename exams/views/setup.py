@@ -14,6 +14,7 @@ from collections import OrderedDict
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views import generic
@@ -34,7 +35,7 @@ from sms.views import (
 )
 
 from ..filters import ExamFilter
-from ..models import BoardMember, BoardRole, Exam, ExamSubject, PointRule
+from ..models import BoardMember, BoardRole, Exam, ExamSubject, PointRule, Room
 from ..services import setup as services
 from . import exam_page, exam_pages
 
@@ -153,6 +154,7 @@ class ExamForm(ScopedModelForm):
             "applications_close_at",
             "room_capacity",
             "number_prefix",
+            "number_width",
             "mark_threshold",
             "choices_allowed",
         ]
@@ -165,7 +167,7 @@ class ExamForm(ScopedModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         exam = self.instance
-        for name in ("grade", "room_capacity", "choices_allowed", "mark_threshold"):
+        for name in ("grade", "room_capacity", "number_width", "choices_allowed", "mark_threshold"):
             self.fields[name].required = False
         self.fields["grade"].help_text = "Để trống: theo loại kỳ thi (lớp 9 với tuyển sinh lớp 10, lớp 5 với lớp 6)."
         self.fields[
@@ -467,6 +469,26 @@ class ExamBoard(ScopedObjectMixin, generic.DetailView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+def rooms_watched(actor, seats) -> dict[int, list[Room]]:
+    """The rooms each of ``seats`` (board members) watches as invigilator 1 or 2, through the door
+    (an invigilator reads the rooms they watch: ``Room.scope``'s grant), site and number order;
+    one query for any number of seats."""
+    ids = [seat.pk for seat in seats]
+    if not ids:
+        return {}
+    rooms = (
+        visible_to(actor, Room)
+        .filter(Q(invigilator_1_id__in=ids) | Q(invigilator_2_id__in=ids))
+        .select_related("site")
+        .order_by("site__code", "number", "pk")
+    )
+    watched: dict[int, list[Room]] = {}
+    for room in rooms:
+        for seat_id in {room.invigilator_1_id, room.invigilator_2_id} & set(ids):
+            watched.setdefault(seat_id, []).append(room)
+    return watched
+
+
 class BoardMemberDetail(ScopedDetailView):
     model = BoardMember
     template_name = "exams/setup/member_detail.html"
@@ -482,6 +504,8 @@ class BoardMemberDetail(ScopedDetailView):
             in_use=services.member_in_use(member),
             history=history_rows(member) if context["can_change"] else [],
             may_change_seat=context["can_change"] and services.may_seat(self.actor, member.exam, member.role),
+            is_invigilator=member.role == BoardRole.INVIGILATOR,
+            rooms=rooms_watched(self.actor, [member]).get(member.pk, []),
         )
         return context
 
@@ -504,7 +528,9 @@ class BoardMemberReactivate(ObjectPost):
 
 class MyBoardSeats(ActorMixin, generic.TemplateView):
     """ "Việc của tôi trong hội đồng thi": the exams and roles of the actor's user on any board,
-    whatever unit they act in now (the board's grant)."""
+    whatever unit they act in now (the board's grant), and "Phòng coi thi của tôi": the rooms each
+    seat watches, linked to the room's page and its list (PDF) — an invigilator does not reach the
+    exam's rooms page, so this is their way in. Two queries, whatever the number of seats."""
 
     template_name = "exams/setup/my_board.html"
 
@@ -516,7 +542,12 @@ class MyBoardSeats(ActorMixin, generic.TemplateView):
             .select_related("exam__unit", "home_unit")
             .order_by("-exam__start_year", "exam__name", "role", "pk")
         )
-        context["seats"] = list(seats)
+        seats = list(seats)
+        watched = rooms_watched(self.actor, seats)
+        for seat in seats:
+            seat.rooms = watched.get(seat.pk, [])
+        context["seats"] = seats
+        context["invigilating"] = [seat for seat in seats if seat.role == BoardRole.INVIGILATOR or seat.rooms]
         return context
 
 

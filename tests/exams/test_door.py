@@ -244,3 +244,19 @@ def test_markers_read_no_candidate_and_invigilators_only_their_rooms(exam_world,
     seat.is_active = False
     seat.save()
     assert seen(watcher, Candidate) == 0
+
+
+def test_a_relieved_invigilator_no_longer_reads_the_room(exam_world, world):
+    from exams.models import Room, Site
+
+    exam, _people, _rows = exam_world
+    watcher = grant(make_user("watcher2"), world.b.school, Role.TEACHER)
+    seat = BoardMember.objects.create(
+        exam=exam, user=watcher.user, role=BoardRole.INVIGILATOR, home_unit=world.b.school
+    )
+    site = Site.objects.create(exam=exam, code="D9", name="Điểm thi 9")
+    Room.objects.create(site=site, number=1, invigilator_1=seat)
+    assert seen(watcher, Room) == 1
+    seat.is_active = False
+    seat.save()
+    assert seen(watcher, Room) == 0
