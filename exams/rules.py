@@ -36,6 +36,7 @@ __all__ = [
     "PointRuleDefault",
     "Reconciliation",
     "admission_score",
+    "after_appeal",
     "allocate",
     "assign_invigilators",
     "candidate_numbers",
@@ -714,6 +715,50 @@ def allocate(
             f"Không trúng tuyển (điểm xét tuyển {format_decimal(score)}). " + "; ".join(parts) + "."
         )
     return result
+
+
+def after_appeal(
+    score: Decimal | None,
+    choices: Sequence[Hashable],
+    cut_offs: Mapping[Hashable, Decimal | None],
+    margins: Sequence[Decimal] = (),
+    current_rank: int | None = None,
+) -> int | None:
+    """The choice rank (1-based) a candidate is admitted to after an appeal (phúc khảo) changed their admission
+    score once the results are published, or None when their outcome stays as it is.
+
+    ``score``: the admission score recomputed after the appeal (None: still disqualified — absent, a 0 — or
+    incomplete); ``choices``: the candidate's schools in rank order; ``cut_offs``: the published cut-off of each
+    school (None: the school admitted nobody on a choice, so it has no cut-off); ``margins``: the round's margins
+    as ``allocate`` reads them; ``current_rank``: the rank of the place the candidate holds (0: direct
+    admission; None: not admitted).
+
+    Our reading of Vietnamese practice (TT30/2024 leaves the appeal calendar and its consequences to the Sở;
+    DOMAIN "Running an exam": "the changed mark keeps the history"; Sở announcements speak of "trúng tuyển sau
+    phúc khảo"):
+
+    - an appeal never takes away a place already won: a lowered score (even a 0) keeps the place;
+    - the published cut-offs are final: the allocation is not run again and nobody else is moved;
+    - if the new score reaches the published cut-off of a choice ranked higher than the one held (any choice
+      when not admitted) plus that rank's margin (the margin is not applied to the first choice, as in
+      ``allocate``), the candidate is admitted at the highest such choice, over the school's quota;
+      reaching means ≥: a score exactly at cut-off + margin is admitted (the tie-breaks that may have ranked
+      an equal score below the last place are not applied again after publication);
+    - a school without a published cut-off admits nobody after appeal (there is no published bar to reach);
+    - a direct admission (rank 0) is already the first choice: nothing changes."""
+    if score is None or current_rank == 0:
+        return None
+    score = to_decimal(score, "score")
+    margins = tuple(to_decimal(margin, "margin") for margin in margins)
+    better = len(choices) if current_rank is None else min(current_rank - 1, len(choices))
+    for rank in range(1, better + 1):
+        cut_off = cut_offs.get(choices[rank - 1])
+        if cut_off is None:
+            continue
+        needed = to_decimal(cut_off, "cut-off") + (_margin(margins, rank) if rank > 1 else ZERO)
+        if score >= needed:
+            return rank
+    return None
 
 
 # --- candidate numbers, rooms, invigilators, anonymous codes (DOMAIN "Running an exam") --------------------

@@ -41,7 +41,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -55,6 +55,8 @@ from .. import rules
 from ..models import (
     ORGANISERS,
     AdmissionStatus,
+    Appeal,
+    AppealStatus,
     BoardRole,
     Candidate,
     CandidateScore,
@@ -75,6 +77,12 @@ MAX_PLACES = 5000
 REASON_MAX = 100
 #: how many candidates a refusal names before summing up the rest
 NAMED = 5
+
+#: the history reasons the allocation and an appeal write on a candidate: fixed words, no score,
+#: no cut-off (the candidate's history is shown to staff who may not read the outcome yet)
+RUN_REASON = "Xét tuyển"
+RERUN_REASON = "Xét tuyển lại"
+APPEAL_REASON = "Phúc khảo"
 
 MSG_NOT_ORGANISER = "Chỉ đơn vị tổ chức kỳ thi mới được sửa chỉ tiêu tuyển sinh."
 MSG_NOT_RUNNER = "Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hội đồng mới được chạy xét tuyển."
@@ -237,27 +245,27 @@ def _points(rule: PointRule | None, kind: str) -> Decimal:
     return rule.points if rule is not None and rule.kind == kind else Decimal(0)
 
 
-def _candidates(exam: Exam) -> list[Candidate]:
-    return list(
-        Candidate.objects.filter(exam=exam, withdrawn=False)
-        .select_related("priority", "bonus", "direct")
-        .order_by("number", "sort_key", "pk")
-    )
+def _candidates(exam: Exam, only: int | None = None) -> list[Candidate]:
+    found = Candidate.objects.filter(exam=exam, withdrawn=False)
+    if only is not None:
+        found = found.filter(pk=only)
+    return list(found.select_related("priority", "bonus", "direct").order_by("number", "sort_key", "pk"))
 
 
-def _score_rows(exam: Exam) -> tuple[list[ExamSubject], list[ScoreRow]]:
-    """Four queries: subjects, candidates, matched scores, choices."""
+def _score_rows(exam: Exam, only: int | None = None) -> tuple[list[ExamSubject], list[ScoreRow]]:
+    """Four queries: subjects, candidates, matched scores, choices (of one candidate when ``only``
+    is their id: the same computation, for an appeal)."""
     subjects = list(ExamSubject.objects.filter(exam=exam).order_by("order", "starts_at", "pk"))
-    candidates = _candidates(exam)
+    candidates = _candidates(exam, only)
+    scores = CandidateScore.objects.filter(candidate__exam=exam, candidate__withdrawn=False)
+    chosen = Choice.objects.filter(candidate__exam=exam)
+    if only is not None:
+        scores, chosen = scores.filter(candidate_id=only), chosen.filter(candidate_id=only)
     by_candidate: dict[int, dict[int, CandidateScore]] = {}
-    for score in CandidateScore.objects.filter(candidate__exam=exam, candidate__withdrawn=False):
+    for score in scores:
         by_candidate.setdefault(score.candidate_id, {})[score.exam_subject_id] = score
     choices: dict[int, list[int]] = {}
-    for candidate_id, school_id in (
-        Choice.objects.filter(candidate__exam=exam)
-        .order_by("candidate_id", "rank")
-        .values_list("candidate_id", "school_id")
-    ):
+    for candidate_id, school_id in chosen.order_by("candidate_id", "rank").values_list("candidate_id", "school_id"):
         choices.setdefault(candidate_id, []).append(school_id)
     coefficients = {s.code: s.coefficient for s in subjects}
     rows = []
@@ -454,14 +462,16 @@ def run_allocation(actor, exam: Exam) -> dict:
         candidates, quotas = stale_rows(exam, plan)
         for candidate in candidates:
             score, status, school, rank = plan.candidates.get(candidate.pk, (None, AdmissionStatus.PENDING, None, None))
+            again = candidate.admission_status != AdmissionStatus.PENDING
             candidate.admission_score, candidate.admission_status = score, status
             candidate.admitted_to_id, candidate.admitted_choice = school, rank
-            reason = plan.reasons.get(candidate.pk) or plan.notes.get(candidate.pk)
-            candidate._change_reason = _short(f"Xét tuyển: {reason}" if reason else "Xét tuyển")
+            # fixed words: the history is read by every staff reader of the candidate, before
+            # publication too; the outcome's explanation is ``explanations`` (board only)
+            candidate._change_reason = RERUN_REASON if again else RUN_REASON
         for quota in quotas:
             quota.cut_off, quota.admitted = plan.quotas.get(quota.pk, (None, 0))
         fields = ["admission_score", "admission_status", "admitted_to", "admitted_choice"]
-        bulk_update_with_history(candidates, Candidate, fields, actor=actor, default_change_reason="Xét tuyển")
+        bulk_update_with_history(candidates, Candidate, fields, actor=actor, default_change_reason=RUN_REASON)
         bulk_update_with_history(quotas, Quota, ["cut_off", "admitted"], actor=actor, default_change_reason="Xét tuyển")
     return {
         "candidates": len(plan.candidates),
@@ -475,7 +485,123 @@ def run_allocation(actor, exam: Exam) -> dict:
     }
 
 
+# --- after an appeal ----------------------------------------------------------------------------------
+
+
+def _margins(exam: Exam) -> list[Decimal]:
+    try:
+        return [rules.to_decimal(m, "margin") for m in exam.choice_margins or []]
+    except (TypeError, ValueError):
+        return []
+
+
+def apply_appeal(candidate_id: int, appeal_id: int | None = None) -> str | None:
+    """Bring the published outcome of one candidate up to date after an appeal changed one of
+    their scores. Called by ``appeals.decide_appeal`` inside its transaction and history context
+    (it checks who decides); writes nothing for an exam that does not admit, a withdrawn
+    candidate or one the allocation never reached. Returns the history reason written, or None.
+
+    1. The admission score is computed again exactly as the allocation does (``_score_rows``:
+       ``rules.admission_score`` with the coefficients, priority, bonus, review score;
+       ``rules.disqualification`` checked again, so an appeal raising a 0 makes the candidate
+       eligible, and one lowering a score to 0 leaves no admission score) and saved with history.
+    2. ``rules.after_appeal`` decides the place against the published cut-offs (our reading,
+       documented there: an appeal never takes a place away; reaching cut-off + margin of a
+       higher choice — any choice when not admitted — admits there over quota, "trúng tuyển sau
+       phúc khảo"). A candidate moving up leaves the lower place: the two quotas' admitted counts
+       follow, the cut-offs do not change and nobody else is moved.
+
+    The history reason is "Phúc khảo: …" in words without a score (appeals come after the
+    publication, but the candidate's history is read by staff who do not need the numbers)."""
+    candidate = Candidate.objects.select_for_update().select_related("exam").filter(pk=candidate_id).first()
+    if candidate is None or candidate.withdrawn or candidate.admission_status == AdmissionStatus.PENDING:
+        return None
+    exam = candidate.exam
+    if not exam.is_admission:
+        return None
+    rows = _score_rows(exam, only=candidate.pk)[1]
+    if not rows:
+        return None
+    row = rows[0]
+    status = candidate.admission_status
+    held = {AdmissionStatus.ADMITTED: candidate.admitted_choice, AdmissionStatus.DIRECT: 0}.get(status)
+    quotas = {q.school_id: q for q in Quota.objects.select_for_update().filter(exam=exam).order_by("pk")}
+    cut_offs = {school: quota.cut_off for school, quota in quotas.items()}
+    rank = rules.after_appeal(row.score, row.choices, cut_offs, _margins(exam), held)
+    suffix = f" (đơn số {appeal_id})" if appeal_id else ""
+    reason = None
+    if rank is not None:
+        school = row.choices[rank - 1]
+        left = quotas.get(candidate.admitted_to_id) if status == AdmissionStatus.ADMITTED else None
+        if left is not None:
+            left.admitted = max(left.admitted - 1, 0)
+            left._change_reason = _short(f"{APPEAL_REASON}: một thí sinh chuyển lên nguyện vọng cao hơn{suffix}")
+            left.save(update_fields=["admitted"])
+        gained = quotas[school]
+        gained.admitted += 1
+        gained._change_reason = _short(f"{APPEAL_REASON}: trúng tuyển sau phúc khảo, ngoài chỉ tiêu{suffix}")
+        gained.save(update_fields=["admitted"])
+        candidate.admission_status = AdmissionStatus.ADMITTED
+        candidate.admitted_to_id, candidate.admitted_choice = school, rank
+        reason = f"{APPEAL_REASON}: trúng tuyển NV{rank} sau phúc khảo{suffix}"
+    elif row.score != candidate.admission_score:
+        reason = f"{APPEAL_REASON}: điểm xét tuyển thay đổi, giữ kết quả{suffix}"
+    if reason is None:
+        return None
+    candidate.admission_score = row.score
+    candidate._change_reason = _short(reason)
+    candidate.save(update_fields=["admission_score", "admission_status", "admitted_to", "admitted_choice"])
+    return candidate._change_reason
+
+
 # --- what the pages show ------------------------------------------------------------------------------
+
+
+def explanations(actor, exam: Exam) -> dict[int, str]:
+    """Why each candidate has the outcome stored (candidate id -> Vietnamese sentence), for
+    those who may read the outcome (``sees_outcome``; empty for anybody else). Worked out on the
+    fly — the history keeps fixed words only ("Xét tuyển"), since it is shown to every staff
+    reader of the candidate before publication too:
+
+    - a candidate whose decided appeal changed a score: the outcome after the appeal against
+      the published cut-offs ("Kết quả sau phúc khảo …");
+    - otherwise, when the stored outcome is what the allocation gives on today's data:
+      ``rules.allocate``'s reason (not admitted: choice by choice) or note (over quota);
+    - otherwise nothing (the data changed after the run: the admission page says so)."""
+    if not sees_outcome(actor, exam):
+        return {}
+    try:
+        plan = plan_allocation(exam)
+    except ValidationError:
+        plan = Plan()
+    appealed = set(
+        Appeal.objects.filter(score__candidate__exam=exam, status=AppealStatus.DECIDED)
+        .exclude(new_score=F("old_score"))
+        .values_list("score__candidate_id", flat=True)
+    )
+    found = {}
+    for candidate in Candidate.objects.filter(exam=exam, withdrawn=False).exclude(admission_status=""):
+        if candidate.pk in appealed:
+            text = f"Kết quả sau phúc khảo: {candidate.get_admission_status_display().lower()}"
+            if candidate.admitted_choice:
+                text += f" theo NV{candidate.admitted_choice}"
+            score = rules.format_decimal(candidate.admission_score) if candidate.admission_score is not None else "—"
+            found[candidate.pk] = f"{text} (điểm xét tuyển {score}); điểm chuẩn đã công bố không đổi."
+        elif plan.candidates.get(candidate.pk) == _outcome(candidate):
+            text = plan.reasons.get(candidate.pk) or plan.notes.get(candidate.pk)
+            if text:
+                found[candidate.pk] = text
+    return found
+
+
+def explain(actor, exam: Exam, results) -> None:
+    """Give each row of ``publication.results_for(actor, exam)`` its ``explanation`` (from
+    ``explanations``), and the results ``explained = True``, when the actor may read the
+    outcome; the results page then shows a "Ghi chú" column."""
+    reasons = explanations(actor, exam) if results.outcome_visible else {}
+    results.explained = bool(results.outcome_visible and exam.is_admission)
+    for row in results.rows:
+        row.explanation = reasons.get(row.candidate.pk, "")
 
 
 def configuration_in_words(exam: Exam) -> list[str]:

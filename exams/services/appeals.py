@@ -15,7 +15,12 @@ history."
 3. ``decide_appeal`` (chair or secretariat): the appeal marks reconciled like the first
    marking (``rules.reconcile`` with ``Exam.mark_threshold``; a joint score when they differ
    by more) give the new score; ``CandidateScore.score`` is changed with history, the appeal
-   keeps the old and the new score.
+   keeps the old and the new score. In the same transaction the candidate's admission outcome
+   follows (``admission.apply_appeal``): the admission score is computed again and, by
+   ``rules.after_appeal`` against the published cut-offs, a raised score may admit the
+   candidate at a higher choice over quota ("trúng tuyển sau phúc khảo"); a lowered one never
+   takes a place away. Without this, the published admission result would never change
+   (the allocation cannot be run again after publication).
 
 The script's own final score (the first marking) is left as it was: the published score lives
 on ``CandidateScore``.
@@ -37,6 +42,7 @@ from sms.text import nfc
 from .. import rules
 from ..models import Appeal, AppealStatus, BoardRole, CandidateScore, Mark, MarkRound, ScriptKey
 from ..selectors import board_roles, board_seat, may_organise
+from .admission import apply_appeal
 from .marking import MARKING_ROUNDS, _acting, checked_score, lock_scripts, marker_seats, seat_name
 
 #: how long after publication an appeal may be filed. Our reading: the grade-10 admission
@@ -193,8 +199,9 @@ def assign_appeal_markers(actor, appeal, marker_1, marker_2=None) -> list[Mark]:
 def decide_appeal(actor, appeal, joint=None) -> Appeal:
     """The chair or secretariat closes an appeal: the appeal marks reconciled give the new
     score (a ``joint`` score is needed, and only accepted, when they differ by more than the
-    exam's threshold). The candidate's score is changed with history; the appeal keeps the
-    old and the new score."""
+    exam's threshold). The candidate's score is changed with history and, for an admission
+    exam, their admission score and outcome follow (``admission.apply_appeal``); the appeal
+    keeps the old and the new score."""
     with transaction.atomic(), _acting(actor):
         appeal = _appeal_for(actor, appeal, (BoardRole.CHAIR, BoardRole.SECRETARIAT), "quyết định kết quả phúc khảo")
         exam, subject = appeal.score.candidate.exam, appeal.score.exam_subject
@@ -240,6 +247,7 @@ def decide_appeal(actor, appeal, joint=None) -> Appeal:
             score.score = new
             score._change_reason = f"Phúc khảo (đơn số {appeal.pk})"
             score.save()
+            apply_appeal(score.candidate_id, appeal.pk)
         if appeal.old_score is None:
             appeal.old_score = appeal.score.score
         appeal.new_score = new

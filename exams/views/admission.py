@@ -188,6 +188,7 @@ class ExamResults(ExamView, generic.TemplateView):
     def get_context_data(self, **kwargs):
         school, outcome = _filters(self.request)
         results = publication.results_for(self.actor, self.exam, school=school, outcome=outcome)
+        services.explain(self.actor, self.exam, results)
         query = self.request.GET.urlencode()
         return super().get_context_data(
             exam=self.exam,

@@ -185,13 +185,14 @@ def test_allocation_end_to_end(world):
     assert cut_offs == {"X": (D("24.00"), 2), "Y": (D("18.00"), 3), "Z": (D("15.00"), 2)}
     assert summary["candidates"] == 9 and summary["admitted"] == 6 and summary["direct"] == 1
     assert summary["not_admitted"] == 1 and summary["absent"] == 1
-    # kept in history, with the reason of the outcome and the person who ran it
+    # kept in history, with the person who ran it (the reason in fixed words: see below)
     last = r.c["c7"].history.order_by("-history_date", "-history_id").first()
     assert last.history_user == r.chair.user
-    assert last.history_change_reason.startswith("Xét tuyển: Không trúng tuyển")
-    assert r.c["c8"].history.order_by("-history_id").first().history_change_reason == (
-        "Xét tuyển: Không xét tuyển: vắng thi môn Ngữ văn"
-    )
+    assert last.history_change_reason == "Xét tuyển"
+    # the why is worked out for the board only
+    reasons = services.explanations(chair_actor(world, r), r.exam)
+    assert reasons[r.c["c7"].pk].startswith("Không trúng tuyển (điểm xét tuyển 15,00)")
+    assert reasons[r.c["c8"].pk] == "Không xét tuyển: vắng thi môn Ngữ văn"
 
 
 @pytest.mark.django_db
@@ -451,3 +452,60 @@ def test_admission_page_query_count_does_not_grow_with_schools(world, django_ass
         Quota.objects.create(exam=r.exam, school=thpt(world, f"C3M{n}", f"Trường THPT Số {n}"), places=10)
     with django_assert_max_num_queries(25):
         assert client.get(url).status_code == 200
+
+
+# --- the outcome does not leak through the history before publication -----------------------------------
+
+
+@pytest.mark.django_db
+def test_history_keeps_no_score_and_no_cut_off_before_publication(world):
+    r = build_round(world)
+    actor = chair_actor(world, r)
+    services.run_allocation(actor, r.exam)
+    score = CandidateScore.objects.get(candidate=r.c["c7"], exam_subject=r.toan)
+    score.score = D("9")
+    score.save()
+    services.run_allocation(actor, r.exam)  # c6 and c7 change places
+    assert not r.exam.is_published()
+    reasons = set(
+        Candidate.history.filter(exam_id=r.exam.pk, history_type="~").values_list("history_change_reason", flat=True)
+    )
+    assert reasons == {services.RUN_REASON, services.RERUN_REASON}
+    for reason in reasons:  # no score, no cut-off, no outcome in words
+        assert not any(ch.isdigit() for ch in reason)
+        assert "điểm" not in reason.lower() and "trúng" not in reason.lower()
+    assert r.c["c6"].history.order_by("-history_date", "-history_id").first().history_change_reason == "Xét tuyển lại"
+
+    # the candidate's page (read by organisers before publication) shows no outcome in the history
+    page = web_client(world.members["so_staff"]).get(r.c["c7"].get_absolute_url())
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Xét tuyển" in text and "điểm chuẩn" not in text and "điểm xét tuyển" not in text
+    # the explanation is the board's only
+    assert services.explanations(world.actor(world.members["so_staff"]), r.exam) == {}
+    assert services.explanations(world.actor(r.secretariat), r.exam)[r.c["c6"].pk].startswith("Không trúng tuyển")
+
+
+@pytest.mark.django_db
+def test_results_page_explains_the_outcome_to_the_board(world):
+    """``services.explain`` gives the results rows their "Ghi chú" (the view passes the rows
+    through it; rendered here from the service's rows and the template)."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from exams.services import publication
+
+    r = build_round(world)
+    services.run_allocation(chair_actor(world, r), r.exam)
+
+    def render(membership) -> str:
+        actor = world.actor(membership)
+        results = publication.results_for(actor, r.exam)
+        services.explain(actor, r.exam, results)
+        context = {"exam": r.exam, "results": results, "state": publication.state(r.exam), "outcomes": []}
+        return render_to_string("exams/admission/results.html", context, request=RequestFactory().get("/"))
+
+    board = render(r.chair)
+    assert "Ghi chú" in board and "NV2: không đủ điểm, cần ít nhất 19,5" in board
+    so_staff = render(world.members["so_staff"])
+    assert "Ghi chú" not in so_staff and "cần ít nhất" not in so_staff

@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from exams.models import Appeal, AppealStatus, CandidateScore, Mark, MarkRound
-from exams.services import appeals, marking
+from exams.models import Appeal, AppealStatus, CandidateScore, Choice, Mark, MarkRound, Quota
+from exams.services import admission, appeals, marking
 from sms.accounts.roles import Role
 from students.models import Guardian
 from tests.makers import students as student_makers
@@ -192,3 +192,121 @@ def test_the_appeal_pages(mk):
 def test_an_appeal_window_is_ten_days(mk):
     assert dt.timedelta(days=10) == appeals.APPEAL_WINDOW
     assert appeals.appeal_deadline(mk.exam) == mk.exam.results_publish_at + dt.timedelta(days=10)
+
+
+# --- the appeal changes the published admission result (rules.after_appeal) -----------------------------
+
+
+def build_admission(world, essay: dict | None = None):
+    """Four candidates, published: Ngữ văn 5,25 each (5 and 5,5) unless ``essay`` says otherwise
+    (index -> the two marks), Tiếng Anh 5 / 8 / 7 / 6; all choose X then Y; X has 1 place, Y 2;
+    NV2 needs +1 over the cut-off. Allocation: c1 13,25 → X (NV1, cut-off 13,25); c2 12,25 and
+    c3 11,25 → Y (NV2, cut-off 11,25); c0 10,25 not admitted."""
+    from tests.exams.test_admission import thpt
+
+    m = build_marking(world)
+    m.exam.choices_allowed, m.exam.choice_margins = 2, ["0", "1"]
+    m.exam.save()
+    ready(m)
+    for i, candidate in enumerate(m.candidates):
+        first, second = (essay or {}).get(i, ("5", "5.5"))
+        enter(m, m.script_of(candidate), MarkRound.FIRST, first)
+        enter(m, m.script_of(candidate), MarkRound.SECOND, second)
+    marking.match(m.actor("secretariat"), m.essay)
+    x, y = thpt(world, "C3X", "Trường THPT Xuân Hoà"), thpt(world, "C3Y", "Trường THPT Yên Lạc")
+    m.quotas = {"X": Quota.objects.create(exam=m.exam, school=x, places=1)}
+    m.quotas["Y"] = Quota.objects.create(exam=m.exam, school=y, places=2)
+    for candidate, quiz in zip(m.candidates, ("5", "8", "7", "6"), strict=True):
+        CandidateScore.objects.create(candidate=candidate, exam_subject=m.quiz, score=D(quiz))
+        Choice.objects.create(candidate=candidate, rank=1, school=x)
+        Choice.objects.create(candidate=candidate, rank=2, school=y)
+    admission.run_allocation(m.actor("chair"), m.exam)
+    m.publish()
+    return m
+
+
+def appeal_to(m, index: int, value: str):
+    """An appeal of candidate ``index``'s Ngữ văn, both appeal markers giving ``value``."""
+    score = score_of(m, index)
+    appeal = appeals.file_appeal(m.actor("so_admin"), score, "Theo đơn của thí sinh")
+    appeals.assign_appeal_markers(m.actor("secretariat"), appeal, *new_markers(m, score))
+    for mark in Mark.objects.filter(script=m.script_of(score.candidate), round__startswith="appeal"):
+        marking.enter_marks(m.actor(who_holds(m, mark)), {mark.pk: value})
+    return appeals.decide_appeal(m.actor("chair"), appeal)
+
+
+def placed(candidate) -> tuple:
+    candidate.refresh_from_db()
+    school = candidate.admitted_to.code if candidate.admitted_to_id else None
+    return candidate.admission_status, school, candidate.admitted_choice, candidate.admission_score
+
+
+def counts(m) -> dict:
+    rows = Quota.objects.filter(pk__in=[q.pk for q in m.quotas.values()]).values_list("pk", "admitted", "cut_off")
+    found = {pk: (admitted, cut_off) for pk, admitted, cut_off in rows}
+    return {k: found[q.pk] for k, q in m.quotas.items()}
+
+
+PUBLISHED = {"X": (1, D("13.25")), "Y": (2, D("11.25"))}
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "expected", "quotas", "reason"),
+    [
+        # not admitted, raised to 12,5 ≥ Y's 11,25 + 1: admitted at NV2 over quota
+        (0, "7.5", ("admitted", "C3Y", 2, D("12.50")), {"X": 1, "Y": 3}, "trúng tuyển NV2 sau phúc khảo"),
+        # not admitted, raised to exactly cut-off + margin (12,25)
+        (0, "7.25", ("admitted", "C3Y", 2, D("12.25")), {"X": 1, "Y": 3}, "trúng tuyển NV2 sau phúc khảo"),
+        # not admitted, raised but below: the admission score changes, the outcome does not
+        (0, "7", ("not_admitted", None, None, D("12.00")), {"X": 1, "Y": 2}, "giữ kết quả"),
+        # holding NV2, raised above X's cut-off: moves up to NV1; Y's place is left
+        (2, "9", ("admitted", "C3X", 1, D("16.00")), {"X": 2, "Y": 1}, "trúng tuyển NV1 sau phúc khảo"),
+        # holding NV2, raised but below X's cut-off (13,25)
+        (2, "6", ("admitted", "C3Y", 2, D("13.00")), {"X": 1, "Y": 2}, "giữ kết quả"),
+        # holding NV1, lowered: keeps the place
+        (1, "2", ("admitted", "C3X", 1, D("10.00")), {"X": 1, "Y": 2}, "giữ kết quả"),
+    ],
+)
+def test_an_appeal_changes_the_published_admission_result(world, index, value, expected, quotas, reason):
+    m = build_admission(world)
+    assert counts(m) == PUBLISHED
+    appeal_to(m, index, value)
+    candidate = m.candidates[index]
+    assert placed(candidate) == expected
+    # the admitted counts follow, the published cut-offs stay
+    assert counts(m) == {k: (n, PUBLISHED[k][1]) for k, n in quotas.items()}
+    last = candidate.history.order_by("-history_date", "-history_id").first()
+    assert last.history_change_reason.startswith("Phúc khảo: ") and reason in last.history_change_reason
+    assert last.history_user == m.people["chair"].user
+    # nobody else moves
+    others = [placed(c)[:3] for i, c in enumerate(m.candidates) if i != index]
+    before = [
+        ("not_admitted", None, None),
+        ("admitted", "C3X", 1),
+        ("admitted", "C3Y", 2),
+        ("admitted", "C3Y", 2),
+    ]
+    assert others == [o for i, o in enumerate(before) if i != index]
+
+
+def test_an_appeal_raising_a_zero_makes_the_candidate_eligible(world):
+    m = build_admission(world, essay={0: ("0", "0")})
+    candidate = m.candidates[0]
+    assert placed(candidate) == ("not_admitted", None, None, None)  # disqualified: bị điểm 0
+    appeal_to(m, 0, "7.5")
+    assert placed(candidate) == ("admitted", "C3Y", 2, D("12.50"))
+    assert counts(m)["Y"] == (3, D("11.25"))
+
+
+def test_the_outcome_after_appeal_is_shown(world):
+    m = build_admission(world)
+    appeal = appeal_to(m, 0, "7.5")
+    candidate = m.candidates[0]
+    organiser = web_client(m.people["so_admin"])
+    page = organiser.get(candidate.get_absolute_url()).content.decode()
+    assert f"Phúc khảo: trúng tuyển NV2 sau phúc khảo (đơn số {appeal.pk})" in page
+    score_page = organiser.get(score_of(m, 0).get_absolute_url()).content.decode()
+    assert "Kết quả xét tuyển" in score_page and "Trường THPT Yên Lạc (NV2)" in score_page
+    assert "12,5" in score_page
+    reasons = admission.explanations(m.actor("so_admin"), m.exam)  # published: the outcome is everybody's
+    assert reasons[candidate.pk].startswith("Kết quả sau phúc khảo: trúng tuyển theo NV2 (điểm xét tuyển 12,50)")

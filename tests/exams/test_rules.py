@@ -749,3 +749,57 @@ def test_new_codes_are_reproducible_from_the_rng_and_avoid_taken_ones():
         new_codes(2, random.Random(3), width=1, exclude=taken)
     with pytest.raises(ValueError):
         new_codes(11, random.Random(3), width=1)
+
+
+# --- after an appeal (phúc khảo) once the results are published ---------------------------------------------
+
+X, Y, Z = 1, 2, 3
+PUBLISHED = {X: D("24"), Y: D("18"), Z: None}  # Z admitted nobody on a choice: no cut-off
+
+
+@pytest.mark.parametrize(
+    ("score", "choices", "current_rank", "expected"),
+    [
+        # holding NV2 at Y, raised to X's cut-off or above: moves up to NV1
+        ("25", (X, Y), 2, 1),
+        ("24", (X, Y), 2, 1),  # exactly at the cut-off of NV1 (no margin on NV1)
+        # raised but still below X's cut-off: unchanged
+        ("23.75", (X, Y), 2, None),
+        # lowered (or anything) while holding NV1: keeps the place, nothing better exists
+        ("10", (X, Y), 1, None),
+        ("30", (X, Y), 1, None),
+        # lowered while holding NV2: keeps the place
+        ("12", (X, Y), 2, None),
+        # not admitted: NV1 missed, NV2 needs Y's 18 + 1,5
+        ("19.5", (X, Y), None, 2),  # exactly at cut-off + margin
+        ("19.25", (X, Y), None, None),
+        ("24", (X, Y), None, 1),
+        # a school with no published cut-off admits nobody after appeal; the next choice is tried
+        ("20", (Z, Y), None, 2),
+        ("30", (Z,), None, None),
+        # still disqualified (a 0, absent): nothing changes
+        (None, (X, Y), None, None),
+        # direct admission: nothing better than it
+        ("30", (X, Y), 0, None),
+        # no choices
+        ("30", (), None, None),
+    ],
+)
+def test_after_appeal(score, choices, current_rank, expected):
+    from exams.rules import after_appeal
+
+    value = None if score is None else D(score)
+    assert after_appeal(value, choices, PUBLISHED, (D("0"), D("1.5")), current_rank) == expected
+
+
+def test_after_appeal_margin_repeats_for_later_ranks_and_is_decimal_only():
+    from exams.rules import after_appeal
+
+    cut_offs = {X: D("24"), Y: D("18"), Z: D("15")}
+    # NV3 at Z repeats the last margin (+1,5): 16,5 reaches it, 16,25 does not
+    assert after_appeal(D("16.5"), (X, Y, Z), cut_offs, ("0", "1.5"), None) == 3
+    assert after_appeal(D("16.25"), (X, Y, Z), cut_offs, ("0", "1.5"), None) is None
+    # holding NV3, raised to NV2's bar: moves to NV2, not further
+    assert after_appeal(D("19.5"), (X, Y, Z), cut_offs, ("0", "1.5"), 3) == 2
+    with pytest.raises(TypeError):
+        after_appeal(19.5, (X, Y), cut_offs, (), None)
