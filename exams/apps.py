@@ -19,8 +19,10 @@ class ExamsConfig(AppConfig):
                 letter="e",
                 title="Hệ thống quản lý thi, tuyển sinh các cấp",
                 short_title="Thi, tuyển sinh",
-                # every staff role: a board seat (coi thi, chấm thi) can go to anyone working in a unit
-                roles=roles(STAFF_ROLES, Role.STUDENT, Role.PARENT),
+                # board seats (coi thi, chấm thi) go to teachers; "my board" also opens by its URL for others
+                roles=roles(
+                    OVERSIGHT_ROLES, Role.PRINCIPAL, Role.SCHOOL_ADMIN, Role.TEACHER, Role.STUDENT, Role.PARENT
+                ),
                 url_name="exams:index",
                 description=(
                     "Tuyển sinh đầu cấp và lớp 10, thi học sinh giỏi, thi nghề, phòng thi, chấm thi, kết quả và văn "
