@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from sms.audit.history import bulk_create_with_history, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_create_with_history, bulk_update_with_history
 from sms.imports import Column, Importer, Preview, RowResult, Status
 from sms.imports import cell_date as _date
 from sms.imports import cell_text as _text
@@ -265,7 +265,7 @@ class CandidateImporter(Importer):
         new_rows: list[tuple[RowResult, Candidate]] = []
         updated: list[Candidate] = []
         fields: set[str] = set()
-        with services.acting(actor):
+        with acting_here(actor):
             services._lock_exam(exam)
             for row in preview.rows:
                 counts[row.status] += 1

@@ -162,3 +162,22 @@ def text_key(text: str | None) -> list[str]:
     """Vietnamese alphabetical order of a name that is not a person's (a school, a class, a
     subject): word by word, from the first (``sort_key`` puts a person's given name first)."""
     return [sort_key(word) for word in nfc(text).split()]
+
+
+#: the largest primary key a database integer column holds (bigint)
+MAX_ID = 2**63 - 1
+
+
+def as_id(value, *, strip: bool = False) -> int | None:
+    """A primary key from what a client sent: an int, or a string of ASCII digits, in 1..MAX_ID;
+    None otherwise. ``str.isdigit`` also takes "²" (which ``int`` refuses) and ``int`` takes
+    "١٢", so neither alone is a check. ``strip``: surrounding spaces are forgiven."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    text = str(value).strip() if strip else str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -111,7 +111,7 @@ class ApplicationViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return qs
         params = self.request.query_params
-        exam = services.as_id(params.get("exam"))
+        exam = services.as_id(params.get("exam"), strip=True)
         if params.get("exam") not in (None, ""):
             qs = qs.filter(exam_id=exam) if exam is not None else qs.none()
         status = params.get("status")

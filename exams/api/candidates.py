@@ -28,7 +28,7 @@ from sms.accounts.scoping import get_visible_or_404, visible_to
 from sms.api.viewsets import ScopedMixin
 from sms.exports import xlsx
 from sms.files.validators import validate_upload
-from sms.text import search_key
+from sms.text import as_id, search_key
 
 from ..models import Candidate, Exam
 from ..reports import tickets
@@ -115,17 +115,6 @@ class CandidateWithdrawSerializer(serializers.Serializer):
 
 
 #: the largest primary key a filter takes (a bigint): a longer number matches nothing
-MAX_ID = 2**63 - 1
-
-
-def id_param(value) -> int | None:
-    """A primary key from a query parameter or URL: ASCII digits only (``str.isdigit`` takes
-    "²", which ``int`` refuses, and ``int`` takes "١"), within a bigint; None otherwise."""
-    text = str(value if value is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 class CandidateViewSet(
@@ -149,7 +138,7 @@ class CandidateViewSet(
             value = params.get(name, "")
             if value == "":
                 continue
-            number = id_param(value)
+            number = as_id(value, strip=True)
             qs = qs.filter(**{field: number}) if number is not None else qs.none()  # malformed: nothing
         if params.get("q"):
             text = params["q"].strip()
@@ -232,7 +221,7 @@ class CandidateViewSet(
     def _readable(self, pk) -> Candidate:
         """The candidate through the door, or a learner's own candidacy (``readable_candidates``)."""
         qs = services.readable_candidates(self.actor).select_related("exam__unit", "school", "room__site")
-        number = id_param(pk)
+        number = as_id(pk, strip=True)
         candidate = qs.filter(pk=number).first() if number is not None else None
         if candidate is None:
             raise Http404("Không tìm thấy.")
@@ -389,7 +378,7 @@ class ExamTicketsApi(ExamEndpoint):
                 value = request.query_params.get(name, "")
                 if value == "":
                     continue
-                number = id_param(value)
+                number = as_id(value, strip=True)
                 if number is None:
                     raise serializers.ValidationError({name: f"“{value[:20]}” không phải là mã hợp lệ."})
                 qs = qs.filter(**{field: number})

@@ -32,6 +32,7 @@ from sms.api.viewsets import ScopedMixin, ScopedReadOnlyViewSet
 from sms.exports import xlsx
 from sms.files.validators import validate_upload
 from sms.imports import Status
+from sms.text import as_id
 
 from ..marks_import import MarksImporter
 from ..models import (
@@ -51,11 +52,6 @@ from ..models import (
 from ..selectors import board_roles
 from ..services import appeals as appeal_services
 from ..services import marking as services
-
-
-def _int(value) -> int | None:
-    """A query-string id: ASCII digits only ("²" is not one), else None (the filter is ignored)."""
-    return services.as_id(value if isinstance(value, str) else "")
 
 
 def _runner_exams(actor) -> set[int]:
@@ -116,9 +112,9 @@ class ScriptViewSet(ScopedReadOnlyViewSet):
     def get_queryset(self):
         qs = super().get_queryset()
         params = self.request.query_params
-        if (exam := _int(params.get("exam"))) is not None:
+        if (exam := as_id(params.get("exam"))) is not None:
             qs = qs.filter(exam_subject__exam_id=exam)
-        if (subject := _int(params.get("exam_subject"))) is not None:
+        if (subject := as_id(params.get("exam_subject"))) is not None:
             qs = qs.filter(exam_subject_id=subject)
         if params.get("status") in ScriptStatus.values:
             qs = qs.filter(status=params["status"])
@@ -214,9 +210,9 @@ class MarkViewSet(ScopedReadOnlyViewSet):
         params = self.request.query_params
         if params.get("mine") in ("1", "true"):
             qs = qs.filter(marker__user=self.actor.user)
-        if (exam := _int(params.get("exam"))) is not None:
+        if (exam := as_id(params.get("exam"))) is not None:
             qs = qs.filter(script__exam_subject__exam_id=exam)
-        if (subject := _int(params.get("exam_subject"))) is not None:
+        if (subject := as_id(params.get("exam_subject"))) is not None:
             qs = qs.filter(script__exam_subject_id=subject)
         if params.get("round") in MarkRound.values:
             qs = qs.filter(round=params["round"])
@@ -585,7 +581,7 @@ class AppealViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         qs = super().get_queryset()
         params = self.request.query_params
-        if (exam := _int(params.get("exam"))) is not None:
+        if (exam := as_id(params.get("exam"))) is not None:
             qs = qs.filter(score__candidate__exam_id=exam)
         if params.get("status") in AppealStatus.values:
             qs = qs.filter(status=params["status"])

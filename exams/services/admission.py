@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,11 +42,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.roles import UnitKind
 from sms.accounts.scoping import visible_to
-from sms.audit.history import acting_as, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_update_with_history
 from sms.org.models import Unit
 from sms.org.rules import SchoolType, grades_for
 
@@ -86,19 +84,6 @@ APPEAL_REASON = "Phúc khảo"
 
 MSG_NOT_ORGANISER = "Chỉ đơn vị tổ chức kỳ thi mới được sửa chỉ tiêu tuyển sinh."
 MSG_NOT_RUNNER = "Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hội đồng mới được chạy xét tuyển."
-
-
-@contextmanager
-def _acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
-        yield
 
 
 # --- who is who ---------------------------------------------------------------------------------------
@@ -180,7 +165,7 @@ def _places(value) -> int:
 
 
 def _save_quota(actor, exam: Exam, school_id, places, *, check_school: bool) -> Quota:
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = Exam.objects.select_for_update().select_related("unit").get(pk=exam.pk)
         if not is_organiser(actor, exam):
             raise PermissionDenied(MSG_NOT_ORGANISER)
@@ -452,7 +437,7 @@ def run_allocation(actor, exam: Exam) -> dict:
     choice rank, and each quota's cut-off and admitted count, with history. Re-running replaces
     the previous run; on the same data it writes nothing. Refused once a publication is
     scheduled, for non-admission exams, and while numbered candidates lack scores."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = Exam.objects.select_for_update().select_related("unit").get(pk=exam.pk)
         if not may_run(actor, exam):
             raise PermissionDenied(MSG_NOT_RUNNER)

@@ -37,13 +37,14 @@ from django.utils import timezone
 
 from sms.accounts.roles import LEARNER_ROLES
 from sms.accounts.scoping import visible_to
+from sms.audit.history import acting_here
 from sms.text import nfc
 
 from .. import rules
 from ..models import Appeal, AppealStatus, BoardRole, CandidateScore, Mark, MarkRound, ScriptKey
 from ..selectors import board_roles, board_seat, may_organise
 from .admission import apply_appeal
-from .marking import MARKING_ROUNDS, _acting, checked_score, lock_scripts, marker_seats, seat_name
+from .marking import MARKING_ROUNDS, checked_score, lock_scripts, marker_seats, seat_name
 
 #: how long after publication an appeal may be filed. Our reading: the grade-10 admission
 #: regulation (Thông tư 30/2024) leaves the appeal calendar to the Sở, which commonly accepts
@@ -73,7 +74,7 @@ def file_appeal(actor, candidate_score, reason: str = "") -> Appeal:
     reason = " ".join(nfc(reason or "").split())
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": f"Lý do dài tối đa {REASON_MAX} ký tự."})
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         score = (
             visible_to(actor, CandidateScore)
             .select_related("candidate__exam", "exam_subject")
@@ -147,7 +148,7 @@ def _locked_script_of(appeal: Appeal):
 def assign_appeal_markers(actor, appeal, marker_1, marker_2=None) -> list[Mark]:
     """The chair or secretariat gives an appeal to markers who did not mark the script before
     (rounds 1, 2, 3 and joint): APPEAL_1 and, for a double-marked subject, APPEAL_2."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         appeal = _appeal_for(actor, appeal, (BoardRole.CHAIR, BoardRole.SECRETARIAT), "phân công chấm phúc khảo")
         exam, subject = appeal.score.candidate.exam, appeal.score.exam_subject
         if appeal.status != AppealStatus.PENDING:
@@ -202,7 +203,7 @@ def decide_appeal(actor, appeal, joint=None) -> Appeal:
     exam's threshold). The candidate's score is changed with history and, for an admission
     exam, their admission score and outcome follow (``admission.apply_appeal``); the appeal
     keeps the old and the new score."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         appeal = _appeal_for(actor, appeal, (BoardRole.CHAIR, BoardRole.SECRETARIAT), "quyết định kết quả phúc khảo")
         exam, subject = appeal.score.candidate.exam, appeal.score.exam_subject
         if appeal.status != AppealStatus.MARKING:

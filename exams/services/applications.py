@@ -40,15 +40,14 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.scoping import can
-from sms.audit.history import acting_as
+from sms.audit.history import acting_as, acting_here
 from sms.files.models import StoredFile
 from sms.files.validators import megabytes, validate_upload
 from sms.org.catalogue import ETHNIC_GROUPS
 from sms.org.models import Unit
-from sms.text import nfc, search_key
+from sms.text import as_id, nfc, search_key
 
 from ..models import (
     ADMISSION_KINDS,
@@ -169,18 +168,9 @@ def is_digits(text: str) -> bool:
     return bool(text) and text.isascii() and text.isdigit()
 
 
-def as_id(value) -> int | None:
-    """A primary key from what a client sent (digits only, in range); None otherwise."""
-    text = str(value if value is not None else "").strip()
-    if not is_digits(text) or len(text) > 18:
-        return None
-    pk = int(text)
-    return pk if pk > 0 else None
-
-
 def public_exam(exam_id) -> Exam | None:
     """An exam that takes online applications (whatever its window now), by id; None otherwise."""
-    pk = as_id(exam_id)
+    pk = as_id(exam_id, strip=True)
     if pk is None:
         return None
     return Exam.objects.select_related("unit").filter(pk=pk, accepts_online=True).first()
@@ -241,7 +231,7 @@ def _rule(exam: Exam, value, kinds: Iterable[str], field: str, errors: dict) -> 
         return None
     rule = value if isinstance(value, PointRule) else None
     if rule is None:
-        pk = as_id(value)
+        pk = as_id(value, strip=True)
         rule = PointRule.objects.filter(pk=pk).first() if pk is not None else None
     if rule is None or rule.exam_id != exam.pk or rule.kind not in tuple(kinds):
         errors[field] = "Diện khai không có trong bảng ưu tiên, khuyến khích của kỳ thi này."
@@ -316,7 +306,7 @@ def _clean_choices(exam: Exam, data: Mapping[str, Any], errors: dict) -> list[in
             gap = True
             continue
         field = f"choice_{rank}"
-        school_id = value.pk if isinstance(value, Unit) else as_id(value)
+        school_id = value.pk if isinstance(value, Unit) else as_id(value, strip=True)
         if school_id is None:
             errors[field] = f"Nguyện vọng {rank}: trường không hợp lệ."
             continue
@@ -391,19 +381,6 @@ def _public(ip: str | None):
     """History rows of the applicant's own writes: nobody's, with the client IP; never reads the
     session (the public views are sessionless)."""
     with acting_as(SimpleNamespace(user=None, membership=None), ip=ip):
-        yield
-
-
-@contextmanager
-def _acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
         yield
 
 
@@ -728,7 +705,7 @@ def _decide(actor, application: Application, status: str, note: str, reason: str
 def needs_changes(actor, application: Application, note: str) -> Application:
     """Send the application back to the applicant with what to add or fix (SUBMITTED → NEEDS_CHANGES)."""
     note = _note(note, "cần bổ sung, sửa những gì")
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         application = _locked(actor, application)
         if application.status != ApplicationStatus.SUBMITTED:
             raise ValidationError(
@@ -740,7 +717,7 @@ def needs_changes(actor, application: Application, note: str) -> Application:
 def reject(actor, application: Application, note: str) -> Application:
     """Refuse the application, saying why (SUBMITTED or NEEDS_CHANGES → REJECTED)."""
     note = _note(note, "lý do không chấp nhận")
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         application = _locked(actor, application)
         if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_CHANGES):
             raise ValidationError(f"Không thể từ chối: hồ sơ đang ở trạng thái “{application.get_status_display()}”.")
@@ -753,7 +730,7 @@ def accept(actor, application: Application, note: str = "") -> Candidate:
     school outside the system, priority / bonus / direct admission from the claims, one
     ``Choice`` per chosen school in rank order. Accepting again gives the same candidate."""
     note = nfc(" ".join(str(note or "").split()))[:NOTE_MAX]
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         application = _locked(actor, application)
         if application.status == ApplicationStatus.ACCEPTED and application.candidate_id:
             return application.candidate

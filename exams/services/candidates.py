@@ -24,18 +24,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.roles import SCHOOL_LEVEL_KINDS
 from sms.accounts.scoping import visible_to
-from sms.audit.history import acting_as, bulk_create_with_history, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_create_with_history, bulk_update_with_history
 from sms.org.models import Unit
 from sms.text import nfc, search_key, sort_key
 
@@ -67,19 +65,6 @@ SEXES = {"M", "F"}
 
 
 # --- who is who --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
-        yield
 
 
 def is_organiser(actor, exam: Exam) -> bool:
@@ -244,7 +229,7 @@ def register_students(
                 {"class_ids": f"Kỳ thi dành cho học sinh khối {exam.grade}; không đăng ký được học sinh {names}."}
             )
         enrolments = [e for e in enrolments if e.school_class.grade == exam.grade]
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _lock_exam(exam)
         if not everybody and numbering_started(exam):
             raise ValidationError(MSG_REGISTRATION_CLOSED)
@@ -398,7 +383,7 @@ def save_candidate(actor, exam: Exam, data: Mapping[str, Any], *, candidate: Can
         raise ValidationError("Thí sinh không thuộc kỳ thi này.")
     everybody = _require_registrar(actor, exam)
     values = clean_identity(exam, data, actor=actor, everybody=everybody)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         _lock_exam(exam)
         pid = values["personal_id"]
         if pid:
@@ -431,7 +416,7 @@ def withdraw(actor, candidate: Candidate, *, reason: str = "") -> str:
     a numbered candidate is never deleted, only marked withdrawn ("withdrawn")."""
     exam = candidate.exam
     _require_registrar(actor, exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         _lock_exam(exam)
         candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
         if not visible_to(actor, Candidate, "change").filter(pk=candidate.pk).exists():
@@ -491,7 +476,7 @@ def set_choices(actor, candidate: Candidate, school_ids) -> list[Choice]:
     schools, each with a quota row in the exam. Kept in history."""
     exam = candidate.exam
     _require_registrar(actor, exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         _lock_exam(exam)
         if not visible_to(actor, Candidate, "change").filter(pk=candidate.pk).exists():
             raise PermissionDenied(MSG_NOT_REGISTRAR)
@@ -517,7 +502,7 @@ def assign_numbers(actor, exam: Exam) -> dict[str, int]:
     from .. import rules
 
     require_manager(actor, exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _lock_exam(exam)
         prefix = exam.number_prefix or ""
         numbered = list(Candidate.objects.filter(exam=exam).exclude(number="").values_list("number", flat=True))

@@ -36,17 +36,16 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.scoping import visible_to
-from sms.audit.history import acting_as, bulk_create_with_history, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_create_with_history, bulk_update_with_history
+from sms.text import as_id
 
 from .. import rules
 from ..models import (
@@ -83,19 +82,6 @@ _STATUS = {rules.PENDING: ScriptStatus.MARKING, rules.DISPUTED: ScriptStatus.DIS
 
 
 # --- small helpers ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
-        yield
 
 
 def vn(value: Decimal | None) -> str:
@@ -149,18 +135,6 @@ def checked_score(raw, max_score: Decimal, where: str) -> Decimal:
     if problem:
         raise ValidationError(f"{where}: {problem}.")
     return value.quantize(Decimal("0.01"))
-
-
-def as_id(value) -> int | None:
-    """A row id from an int or a string of ASCII digits ("²", "١٢", " 7" or "-1" are not ids)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value < 2**63 else None
-    text = str(value) if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit() and len(text) < 19:
-        return int(text)
-    return None
 
 
 def _ids(values: Iterable) -> list[int]:
@@ -325,7 +299,7 @@ def make_scripts(actor, exam_subject, *, absent_candidate_ids: Iterable = (), rn
     matched or the results published. Scripts are created in random order, so neither code nor
     id follows the candidates' numbers."""
     rng = rng or random.SystemRandom()
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _subject_for(actor, exam_subject)
         exam = subject.exam
         _require(actor, exam, (BoardRole.SECRETARIAT,), "làm phách")
@@ -409,7 +383,7 @@ def assign_markers(actor, exam_subject, markers_round1: Iterable, markers_round2
     loaded of this subject first; round 2 starts one seat further on, so the same list of markers
     for both rounds never gives a script twice to one person; a clash with the other round's
     marker moves on to the next seat."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _subject_for(actor, exam_subject)
         exam = subject.exam
         _require(actor, exam, (BoardRole.SECRETARIAT,), "phân công chấm thi")
@@ -573,7 +547,7 @@ def enter_marks(actor, scores: Mapping) -> dict:
     posted = _scores_by_id(scores)
     if not posted:
         return {"saved": 0, "unchanged": 0, "scripts": {}, "ids": []}
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         # Every id posted, blank or not, must be one of the actor's own marks: a batch naming
         # anybody else's mark (or none at all) is refused whole, with one message for both, so
         # nothing confirms that a mark exists or echoes it back.
@@ -615,7 +589,7 @@ def record_marks(actor, exam_subject, round_: str, scores: Mapping) -> dict:
     (``exams.marks_import``), ``{mark id: score}``; the history names the secretariat. Same
     checks and reconciliation as ``enter_marks``."""
     wanted = _scores_by_id(scores)
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _subject_for(actor, exam_subject)
         refusal = import_refusal(actor, subject, round_)
         if refusal:
@@ -638,7 +612,7 @@ def assign_third(actor, script, marker) -> Mark:
     neither round 1 nor round 2 of it. An unscored third mark may be given to someone else: the
     unscored row is replaced by a fresh one (its history kept), so the new marker's mark has no
     trace of the marker before."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         script = _script_for(actor, script)
         subject, exam = script.exam_subject, script.exam_subject.exam
         _require(actor, exam, (BoardRole.CHAIR, BoardRole.SECRETARIAT), "phân công chấm lần ba")
@@ -673,7 +647,7 @@ def assign_third(actor, script, marker) -> Mark:
 def record_joint(actor, script, score) -> Script:
     """The chair records the joint decision (đối thoại) on a disputed script, on the chair's
     seat: a JOINT mark, which makes the script final. It may be corrected until matching."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         script = _script_for(actor, script)
         subject, exam = script.exam_subject, script.exam_subject.exam
         _require(actor, exam, (BoardRole.CHAIR,), "ghi điểm thống nhất")
@@ -702,7 +676,7 @@ def match(actor, exam_subject) -> dict[str, int]:
     script is FINAL or ABSENT, writing one ``CandidateScore`` per script (its final score, or
     ``absent=True``). Idempotent (a second run writes nothing). From then on the subject's
     marks are frozen; only an appeal changes a score."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _subject_for(actor, exam_subject)
         exam = subject.exam
         _require(actor, exam, (BoardRole.SECRETARIAT,), "ghép phách")

@@ -39,13 +39,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from sms.accounts.scoping import visible_to
+from sms.audit.history import acting_here
 from sms.audit.models import EventKind
 from sms.audit.services import record
 
 from ..models import AdmissionStatus, Candidate, CandidateScore, Exam, ExamSubject, Quota
 from ..selectors import board_roles
 from . import admission
-from .admission import _acting
 
 #: audit event kinds of publication
 RESULTS_PUBLISHED = EventKind.RESULTS_PUBLISHED
@@ -110,7 +110,7 @@ def schedule_publication(actor, exam: Exam, at: dt.datetime | None = None) -> Ex
     then, with no job). Refused once published, while a subject is unmatched, and for admission
     kinds while the allocation is not current. Changing a scheduled moment is scheduling again."""
     now = timezone.now()
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _locked_exam(actor, exam)
         if exam.is_published(now):
             raise ValidationError(f"Kết quả kỳ thi đã công bố lúc {_when(exam.results_publish_at)}.")
@@ -134,7 +134,7 @@ def schedule_publication(actor, exam: Exam, at: dt.datetime | None = None) -> Ex
 
 def cancel_publication(actor, exam: Exam) -> Exam:
     """Cancel a scheduled publication whose moment has not come yet (afterwards it is final)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _locked_exam(actor, exam)
         if exam.results_publish_at is None:
             raise ValidationError("Kỳ thi chưa hẹn công bố kết quả.")

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.db.models import Count, Max
 
 from sms.accounts.scoping import visible_to
-from sms.audit.history import bulk_create_with_history, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_create_with_history, bulk_update_with_history
 from sms.org.models import Unit
 from sms.text import nfc
 
 from ..models import BoardMember, BoardRole, Candidate, Exam, Room, Script, Site
-from .candidates import _lock_exam, acting, exam_schools, require_manager
+from .candidates import _lock_exam, exam_schools, require_manager
 
 MSG_SCRIPTS_EXIST = "Kỳ thi đã có bài thi (đã làm phách hoặc chấm thi): không thể xếp lại phòng thi."
 
@@ -82,7 +82,7 @@ def save_site(actor, exam: Exam, data: Mapping[str, Any], *, site: Site | None =
         errors["code"] = f"Mã điểm thi “{code}” đã có trong kỳ thi."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         action = "change"
         if site is None:
             site, action = Site(exam=exam), "add"
@@ -97,7 +97,7 @@ def save_site(actor, exam: Exam, data: Mapping[str, Any], *, site: Site | None =
 def delete_site(actor, site: Site) -> None:
     """Remove a site that has no candidate placed in it."""
     require_manager(actor, site.exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         _recheck(actor, Site, [site.pk], "delete")
         if Candidate.objects.filter(room__site=site).exists():
             raise ValidationError("Điểm thi đã có thí sinh được xếp phòng: hãy xếp lại phòng trước khi xoá.")
@@ -123,7 +123,7 @@ def save_room(actor, site: Site, data: Mapping[str, Any], *, room: Room | None =
         if not 1 <= capacity <= 60:
             errors["capacity"] = "Sức chứa là một số từ 1 đến 60."
     number = data.get("number")
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         if room is None:
             if number in (None, ""):
                 number = (Room.objects.filter(site=site).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -169,7 +169,7 @@ def place_candidates(actor, exam: Exam, site_ids: Iterable[int] | None = None, *
     from .. import rules
 
     require_manager(actor, exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _lock_exam(exam)
         _refuse_if_marking(exam)
         sites = list(Site.objects.filter(exam=exam).order_by("code", "pk"))
@@ -294,7 +294,7 @@ def assign_invigilators(actor, exam: Exam) -> dict[str, int]:
     from .. import rules
 
     require_manager(actor, exam)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _lock_exam(exam)
         rooms = list(
             Room.objects.filter(site__exam=exam)
@@ -369,7 +369,7 @@ def set_room_invigilators(actor, room: Room, first: int | BoardMember | None, se
             errors[field] = f"{member.full_name or member.user} đang coi thi {elsewhere}."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic(), acting(actor):
+    with transaction.atomic(), acting_here(actor):
         room = Room.objects.select_for_update().get(pk=room.pk)
         room.invigilator_1, room.invigilator_2 = chosen
         room.save(update_fields=["invigilator_1", "invigilator_2"])

@@ -47,7 +47,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -61,7 +60,7 @@ from simple_history.models import HistoricalRecords
 from sms.accounts.models import Membership
 from sms.accounts.roles import ADMIN_ROLES, STAFF_ROLES, UnitKind
 from sms.accounts.scoping import can, units_for, visible_to
-from sms.audit.history import acting_as
+from sms.audit.history import acting_here
 from sms.audit.models import EventKind
 from sms.org.models import Unit
 from sms.text import nfc
@@ -160,19 +159,6 @@ def tie_break_labels() -> dict[str, str]:
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
-        yield
 
 
 def _reach(actor, model_or_qs, pk, action: str = "change"):
@@ -378,7 +364,7 @@ def create_exam(actor, *, subjects: Iterable[Mapping] | None = None, point_rules
     if subject_rows and kind in REVIEW_KINDS:
         raise ValidationError({"kind": "Tuyển sinh theo xét tuyển không có môn thi."})
     _check_exam(exam, subject_codes=[s.get("code") for s in subject_rows])
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam.save()
         for row in subject_rows:
             _save_subject(exam, ExamSubject(exam=exam), row, others=list(exam.subjects.all()))
@@ -397,7 +383,7 @@ def update_exam(actor, exam: Exam, **changes) -> Exam:
     Kind and owner are fixed once it has candidates; only an organiser moves it to another of
     their units."""
     changes = _normalise_exam_fields(changes)
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _reach(actor, Exam.objects.select_related("unit"), exam)
         before = copy.copy(exam)
         new_unit = changes.pop("unit", None)
@@ -496,7 +482,7 @@ def _writable_exam(actor, exam) -> Exam:
 
 def add_subject(actor, exam: Exam, **data) -> ExamSubject:
     """A test of the exam with its duration, coefficient and sitting (the timetable)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _writable_exam(actor, exam)
         if exam.kind in REVIEW_KINDS:
             raise ValidationError({"exam": "Tuyển sinh theo xét tuyển không có môn thi."})
@@ -512,7 +498,7 @@ def add_subject(actor, exam: Exam, **data) -> ExamSubject:
 def update_subject(actor, subject: ExamSubject, **data) -> ExamSubject:
     """Change a subject; its code, coefficient, scale and double marking are fixed once the
     exam has scripts."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _reach(actor, ExamSubject.objects.select_related("exam__unit"), subject)
         exam = subject.exam
         if not can(actor, "change", exam):
@@ -539,7 +525,7 @@ def _differs(current, new) -> bool:
 
 def remove_subject(actor, subject: ExamSubject) -> None:
     """Remove a subject that nobody sat yet (no scripts, no scores); history keeps the row."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         subject = _reach(actor, ExamSubject.objects.select_related("exam"), subject, "delete")
         if not can(actor, "change", subject.exam):
             raise PermissionDenied("Bạn không có quyền thay đổi kỳ thi này.")
@@ -683,7 +669,7 @@ def add_member(actor, exam: Exam, user, role: str, home_unit: Unit | None = None
     or the secretariat (``may_seat``); nobody seats themselves."""
     if role not in BoardRole.values:
         raise ValidationError({"role": "Nhiệm vụ trong hội đồng thi không hợp lệ."})
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _reach(actor, Exam.objects.select_related("unit"), exam, "view")
         _check_may_seat(actor, exam, role)
         if user is None:
@@ -724,7 +710,7 @@ def deactivate_member(actor, member: BoardMember, reason: str = "") -> BoardMemb
     """Relieve a member of their seat. The seat is never deleted (their marks name it):
     ``is_active`` becomes False and history records who did it and why. A chair or
     secretariat seat only an admin of the owner's subtree relieves."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         member = _writable_member(actor, member)
         _check_may_seat(actor, member.exam, member.role)
         if not member.is_active:
@@ -738,7 +724,7 @@ def deactivate_member(actor, member: BoardMember, reason: str = "") -> BoardMemb
 
 def reactivate_member(actor, member: BoardMember) -> BoardMember:
     """Give a relieved member their seat back (the same checks as adding them)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         member = _writable_member(actor, member)
         _check_may_seat(actor, member.exam, member.role)
         _not_oneself(actor, member.user)
@@ -809,7 +795,7 @@ def _points_writable_exam(actor, exam) -> Exam:
 
 def add_point_rule(actor, exam: Exam, **data) -> PointRule:
     """A line of the exam's priority / bonus / direct-admission table (organisers only)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _points_writable_exam(actor, exam)
         rule = _save_point_rule(PointRule(exam=exam), data)
         if not can(actor, "add", rule):
@@ -821,7 +807,7 @@ def update_point_rule(actor, rule: PointRule, **data) -> PointRule:
     """Edit a line: label and points at any time before publication; kind and code only while
     no candidate or application uses it."""
     data.pop("exam", None)
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         rule = _reach(actor, PointRule.objects.select_related("exam"), rule)
         used = _point_rule_in_use(rule)
         for key in ("kind", "code"):
@@ -841,7 +827,7 @@ def update_point_rule(actor, rule: PointRule, **data) -> PointRule:
 
 def remove_point_rule(actor, rule: PointRule) -> None:
     """Remove a line nobody uses (no candidate, no application claims it)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         rule = _reach(actor, PointRule.objects.select_related("exam"), rule, "delete")
         if _point_rule_in_use(rule):
             raise ValidationError(
@@ -852,7 +838,7 @@ def remove_point_rule(actor, rule: PointRule) -> None:
 
 def reset_point_rules(actor, exam: Exam) -> list[PointRule]:
     """Add the lines of ``rules.DEFAULT_POINT_RULES`` the exam lacks (by code)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         exam = _points_writable_exam(actor, exam)
         have = set(exam.point_rules.values_list("code", flat=True))
         added = []

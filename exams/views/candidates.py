@@ -22,7 +22,7 @@ from sms.accounts.roles import LEARNER_ROLES
 from sms.accounts.scoping import get_visible_or_404, visible_to
 from sms.imports import ImportFlowView
 from sms.org.models import SchoolClass, Unit
-from sms.text import search_key
+from sms.text import as_id, search_key
 from sms.views import ActorMixin, ScopedDetailView, ScopedObjectMixin
 
 from ..models import ADMISSION_KINDS, Candidate, Exam, PointRule, Quota, Room
@@ -63,16 +63,6 @@ class ExamScoped:
         context = super().get_context_data(**kwargs)
         context["exam"] = self.exam
         return context
-
-
-def id_param(value) -> int | None:
-    """A primary key from a query parameter: ASCII digits only (``str.isdigit`` takes "²",
-    which ``int`` refuses, and ``int`` takes "١"), within a bigint; None otherwise."""
-    text = str(value if value is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 0 < number < 2**63 else None
 
 
 def back_to_candidates(exam) -> str:
@@ -174,7 +164,7 @@ class ExamTickets(ActorMixin, ExamScoped, generic.View):
                 value = request.GET.get(name, "")
                 if value == "":
                     continue
-                number = id_param(value)
+                number = as_id(value, strip=True)
                 if number is None:
                     raise BadRequest(f"Tham số {name} không hợp lệ.")
                 qs = qs.filter(**{field: number})

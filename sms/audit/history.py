@@ -82,6 +82,20 @@ def acting_as(actor, *, ip: str | None = None) -> Iterator[Attribution]:
         _explicit.reset(token)
 
 
+@contextmanager
+def acting_here(actor) -> Iterator[Attribution]:
+    """``acting_as(actor)`` with the current request's client IP (none outside a request):
+    what a service called from a view or a job wraps its writes in."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    ip = None
+    if request is not None:
+        from sms.net import client_ip
+
+        ip = client_ip(request)
+    with acting_as(actor, ip=ip) as attribution:
+        yield attribution
+
+
 def _request_attribution(request) -> Attribution:
     from sms.accounts.actors import actor_from_request
     from sms.net import client_ip

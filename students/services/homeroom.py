@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from sms.accounts.roles import Role
 from sms.accounts.scoping import visible_to
-from sms.audit.history import bulk_create_with_history, bulk_delete_with_history, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_create_with_history, bulk_delete_with_history, bulk_update_with_history
 from sms.org.models import SchoolClass, Semester
 from sms.text import nfc, search_key
 
 from .. import rules
 from ..models import Absence, Enrolment, HomeroomAssessment
 from ..selectors import rule_set_of
-from .workflow import WorkflowError, _acting, _at_school, _forbidden, is_homeroom_of
+from .workflow import WorkflowError, _at_school, _forbidden, is_homeroom_of
 
 #: TT22/2021 Art. 12: more than 45 sessions absent (excused or not) in the year → not promoted
 ABSENCE_LIMIT = rules.ABSENCE_LIMIT
@@ -140,7 +140,7 @@ def save_homeroom(actor, school_class, semester, rows: Iterable[Mapping]) -> dic
     keys not given keep their stored value). Returns ``{"created": n, "updated": n}``.
     """
     rows = list(rows)
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         klass = _reachable_class(actor, school_class)
         if not may_assess(actor, klass):
             raise _forbidden("Chỉ giáo viên chủ nhiệm của lớp mới đánh giá rèn luyện của học sinh.")
@@ -280,7 +280,7 @@ def save_attendance(actor, school_class, day: dt.date, rows: Iterable[Mapping]) 
     "reason"}`` each. 0 sessions removes that day's absence (its history records the removal).
     Returns ``{"created": n, "updated": n, "deleted": n}``."""
     rows = list(rows)
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         klass = _reachable_class(actor, school_class)
         if not may_record_attendance(actor, klass):
             raise _forbidden("Chỉ giáo viên chủ nhiệm, hiệu trưởng hoặc quản trị nhà trường mới ghi chuyên cần.")

@@ -21,17 +21,15 @@ is approved; granting an unlock hides both again until the sheet is approved ane
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from sms.accounts.roles import LEARNER_ROLES, Role
 from sms.accounts.scoping import can, visible_to
-from sms.audit.history import acting_as, bulk_update_with_history
+from sms.audit.history import acting_here, bulk_update_with_history
 
 from ..models import (
     Exemption,
@@ -90,19 +88,6 @@ def refuse_if_closed(year, doing: str, *, error: type[Exception] = WorkflowError
     withdrawal stay allowed: publishing a closed year's results to the portal is legitimate."""
     if year.is_closed:
         raise error(closed_year_message(year, doing))
-
-
-@contextmanager
-def _acting(actor):
-    """Attribute history rows to ``actor``, keeping the client IP when inside a request."""
-    request = getattr(HistoricalRecords.context, "request", None)
-    ip = None
-    if request is not None:
-        from sms.net import client_ip
-
-        ip = client_ip(request)
-    with acting_as(actor, ip=ip):
-        yield
 
 
 # --- who is who -------------------------------------------------------------------------------------
@@ -281,7 +266,7 @@ def _missing_message(missing: list[tuple[str, list[str]]]) -> str:
 def submit(actor, sheet: ScoreSheet) -> ScoreSheet:
     """The assigned teacher sends a complete sheet for checking (DRAFT → SUBMITTED). Sending
     after the entry deadline is allowed: the deadline closes entering, not sending."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         sheet = _fresh(sheet)
         _require_door(actor, sheet)
         if not is_assigned_teacher(actor, sheet):
@@ -302,7 +287,7 @@ def submit(actor, sheet: ScoreSheet) -> ScoreSheet:
 
 def check(actor, sheet: ScoreSheet) -> ScoreSheet:
     """The homeroom teacher of the class confirms the sheet (SUBMITTED → CHECKED)."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         sheet = _fresh(sheet)
         _require_door(actor, sheet)
         if not _may_check(actor, sheet):
@@ -321,7 +306,7 @@ def return_sheet(actor, sheet: ScoreSheet, note: str) -> ScoreSheet:
     """The homeroom teacher or the principal sends the sheet back to the teacher with a note
     (SUBMITTED or CHECKED → DRAFT); the note is kept in the sheet's history."""
     note = " ".join((note or "").split())
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         sheet = _fresh(sheet)
         _require_door(actor, sheet)
         if not _may_return(actor, sheet):
@@ -394,7 +379,7 @@ def _approve_locked(actor, sheets: list[ScoreSheet]) -> None:
 def approve(actor, sheet: ScoreSheet) -> ScoreSheet:
     """The principal approves and locks a checked sheet (CHECKED → APPROVED); its semester
     results (ĐTBmhk / Đạt) become visible to the learners."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         sheet = _fresh(sheet)
         _require_door(actor, sheet)
         if not is_principal_of(actor, sheet.school_id):
@@ -411,7 +396,7 @@ def approve_many(actor, sheets) -> list[ScoreSheet]:
     ids = [s.pk for s in sheets] if not hasattr(sheets, "values_list") else list(sheets.values_list("pk", flat=True))
     if actor is None or getattr(actor, "membership", None) is None or actor.role != Role.PRINCIPAL:
         raise _forbidden("Chỉ hiệu trưởng mới duyệt được bảng điểm.")
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         locked = list(
             visible_to(actor, ScoreSheet, "change")
             .filter(pk__in=ids, status=SheetStatus.CHECKED, school_id=actor.unit_id)
@@ -431,7 +416,7 @@ def request_unlock(actor, sheet: ScoreSheet, reason: str) -> UnlockRequest:
     """The assigned teacher or the homeroom teacher asks the principal to reopen an approved
     sheet, with a reason; one pending request per sheet."""
     reason = (reason or "").strip()
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         sheet = _fresh(sheet)
         if not can(actor, "view", sheet) or not _may_request_unlock(actor, sheet):
             raise _forbidden("Chỉ giáo viên bộ môn được phân công hoặc giáo viên chủ nhiệm mới đề nghị mở khoá.")
@@ -451,7 +436,7 @@ def decide_unlock(actor, request: UnlockRequest, *, grant: bool, note: str = "")
     and its learners' results for that semester and the year back to "computed", so nobody
     sees an approved result that may change."""
     note = (note or "").strip()
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         request = UnlockRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
         if not is_principal_of(actor, request.school_id) or not can(actor, "change", request):
             raise _forbidden("Chỉ hiệu trưởng mới quyết định được đề nghị mở khoá.")
@@ -529,7 +514,7 @@ def publish(actor, school_year, period: str, grade: int | None = None, include_s
     if grade is not None and grade not in school_year.school.grades:
         allowed = ", ".join(str(g) for g in school_year.school.grades)
         raise WorkflowError(f"Khối {grade} không có ở trường này (các khối: {allowed}).")
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         existing = Publication.objects.select_for_update().filter(
             school_id=school_year.school_id, school_year=school_year, period=period, grade=grade, withdrawn_at=None
         )
@@ -549,7 +534,7 @@ def publish(actor, school_year, period: str, grade: int | None = None, include_s
 
 def withdraw(actor, publication: Publication) -> Publication:
     """The principal withdraws a publication: the portal stops showing it."""
-    with transaction.atomic(), _acting(actor):
+    with transaction.atomic(), acting_here(actor):
         publication = Publication.objects.select_for_update().get(pk=publication.pk)
         if not is_principal_of(actor, publication.school_id) or not can(actor, "change", publication):
             raise _forbidden("Chỉ hiệu trưởng của trường mới thu hồi được công bố.")
