@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sms.accounts.scoping import can
 
-from .models import BoardMember, BoardRole, Exam
+from .models import ORGANISERS, BoardMember, BoardRole, Exam
 
 
 def board_roles(actor, exam: Exam) -> frozenset[str]:
@@ -39,3 +39,11 @@ def may_organise(actor, exam: Exam) -> bool:
     """Whether the actor may change the exam's setup: its organisers (admins and Sở/Phòng
     staff of the owner's subtree) and its board's chair and secretariat (through the door)."""
     return can(actor, "change", exam)
+
+
+def is_organiser(actor, exam: Exam) -> bool:
+    """The actor organises ``exam`` by their role: an admin or Sở/Phòng staff member acting in
+    the exam's owner or a unit above it (a board seat does not make an organiser)."""
+    if actor is None or getattr(actor, "membership", None) is None or actor.role not in ORGANISERS:
+        return False
+    return exam.unit.path.startswith(actor.unit.path)

@@ -51,7 +51,6 @@ from sms.org.rules import SchoolType, grades_for
 
 from .. import rules
 from ..models import (
-    ORGANISERS,
     AdmissionStatus,
     Appeal,
     AppealStatus,
@@ -65,7 +64,7 @@ from ..models import (
     PointRule,
     Quota,
 )
-from ..selectors import board_roles
+from ..selectors import board_roles, is_organiser
 
 #: the grade each admission kind admits to (the quota schools must teach it)
 TARGET_GRADE = {ExamKind.ADMISSION_10: 10, ExamKind.INTAKE_1: 1, ExamKind.INTAKE_6: 6}
@@ -87,14 +86,6 @@ MSG_NOT_RUNNER = "Chỉ đơn vị tổ chức kỳ thi hoặc chủ tịch hộ
 
 
 # --- who is who ---------------------------------------------------------------------------------------
-
-
-def is_organiser(actor, exam: Exam) -> bool:
-    """The actor organises ``exam`` by their role: an admin or Sở/Phòng staff member acting in
-    the exam's owner or a unit above it (a board seat does not make an organiser)."""
-    if actor is None or getattr(actor, "membership", None) is None or actor.role not in ORGANISERS:
-        return False
-    return exam.unit.path.startswith(actor.unit.path)
 
 
 def may_run(actor, exam: Exam) -> bool:

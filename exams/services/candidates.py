@@ -39,7 +39,6 @@ from sms.text import nfc, search_key, sort_key
 
 from ..models import (
     ADMISSION_KINDS,
-    ORGANISERS,
     SCHOOL_REGISTRARS,
     BoardRole,
     Candidate,
@@ -49,7 +48,7 @@ from ..models import (
     PointRule,
     Quota,
 )
-from ..selectors import board_roles
+from ..selectors import board_roles, is_organiser, is_secretariat
 
 MSG_NOT_ORGANISER = "Chỉ đơn vị tổ chức kỳ thi hoặc ban thư ký hội đồng thi được thực hiện thao tác này."
 MSG_REGISTRATION_CLOSED = "Kỳ thi đã đánh số báo danh: việc đăng ký của nhà trường đã kết thúc."
@@ -65,17 +64,6 @@ SEXES = {"M", "F"}
 
 
 # --- who is who --------------------------------------------------------------------------------------------
-
-
-def is_organiser(actor, exam: Exam) -> bool:
-    """An admin or Sở/Phòng staff member acting in the exam's owner unit or above it."""
-    if actor is None or getattr(actor, "membership", None) is None or actor.role not in ORGANISERS:
-        return False
-    return exam.unit.path.startswith(actor.unit.path)
-
-
-def is_secretariat(actor, exam: Exam) -> bool:
-    return BoardRole.SECRETARIAT in board_roles(actor, exam)
 
 
 def may_manage(actor, exam: Exam) -> bool:
