@@ -28,7 +28,29 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 __all__ = [
+    "COPY_REQUESTERS",
+    "CORRECTABLE_FIELDS",
+    "CORRECTION_GROUNDS",
     "DEFAULT_POINT_RULES",
+    "DIPLOMA_CODES",
+    "GRADUATION_FORMULAS",
+    "REVOCATION_REASONS",
+    "THCS_REASONS",
+    "THPT_REASONS",
+    "GraduationFormula",
+    "GraduationScore",
+    "GraduationVerdict",
+    "copy_request_problem",
+    "council_problems",
+    "entry_label",
+    "graduation_formula",
+    "graduation_score",
+    "issue_date_problem",
+    "issue_deadline",
+    "next_round_number",
+    "normalise_serial",
+    "serial_sequence",
+    "thcs_graduation",
     "TIE_BREAKS",
     "Allocation",
     "Applicant",
@@ -894,3 +916,345 @@ def new_codes(count: int, rng, *, width: int = 6, exclude: Collection[str] = ())
             chosen.add(code)
             codes.append(code)
     return codes
+
+
+# === part 2: graduation and diplomas ========================================================================
+#
+# Sources, in addition to those at the top of this module:
+#
+# - TT31/2023 = Thông tư 31/2023/TT-BGDĐT, Quy chế xét công nhận tốt nghiệp trung học cơ sở (DOMAIN "Diplomas
+#   and certificates": by review of grade-9 results, at most two rounds a year, no classification, a council of
+#   at least seven members);
+# - TT22/2021 = Thông tư 22/2021/TT-BGDĐT, đánh giá học sinh THCS và THPT, Art. 12–14 (completing the programme:
+#   conduct and learning at least Đạt, at most 45 sessions absent), as the students module computes it;
+# - TT15/2020 = Thông tư 15/2020/TT-BGDĐT, Quy chế thi tốt nghiệp THPT (amended by TT05/2021), the graduation score
+#   of the exams held 2020–2024; TT24/2024 = Thông tư 24/2024/TT-BGDĐT, the regulation from the 2025 exam on;
+# - TT21/2019 = Thông tư 21/2019/TT-BGDĐT, Quy chế quản lý bằng tốt nghiệp THCS, THPT, văn bằng giáo dục đại học
+#   và chứng chỉ (the original register, entry numbers, corrections, copies from the register, revocation);
+#   DOMAIN quotes its rules: entry numbers consecutive within a calendar year per diploma type, each number on
+#   exactly one diploma, issue within 75 days of the graduation decision.
+
+
+THCS_DIPLOMA = "thcs"
+THPT_DIPLOMA = "thpt"
+COMPLETION_CERTIFICATE = "completion"
+#: the short codes that tell the types apart in an entry number (TT21/2019: "phân biệt được số vào sổ gốc của
+#: từng loại văn bằng, năm cấp")
+DIPLOMA_CODES = {THCS_DIPLOMA: "THCS", THPT_DIPLOMA: "THPT", COMPLETION_CERTIFICATE: "CNHT"}
+
+GRADUATION_ROUNDS_PER_YEAR = 2  # TT31/2023 (DOMAIN): at most two rounds a year
+COUNCIL_MIN_MEMBERS = 7  # TT31/2023 (DOMAIN): a council of at least seven members
+ISSUE_DEADLINE_DAYS = 75  # TT21/2019 as amended (DOMAIN): issue within 75 days of the graduation decision
+ABSENCE_LIMIT = 45  # TT22/2021 Art. 12: more than 45 sessions absent in the year → the grade is not completed
+
+
+# --- THCS graduation by review (TT31/2023) ---------------------------------------------------------------------
+
+#: why a learner is not recognised as a THCS graduate (codes kept on the entry, texts printed on the list)
+THCS_REASONS = {
+    "no_result": "Chưa có kết quả cả năm lớp 9 đã được phê duyệt",
+    "absences": "Nghỉ học quá 45 buổi trong năm học lớp 9",
+    "conduct": "Kết quả rèn luyện cả năm chưa đạt",
+    "learning": "Kết quả học tập cả năm chưa đạt",
+    "pending": "Đang rèn luyện trong hè hoặc chờ kiểm tra lại (xét ở đợt sau)",
+    "repeat": "Không hoàn thành chương trình lớp 9 (ở lại lớp)",
+    "council": "Hội đồng xét không công nhận (xem ghi chú)",
+}
+
+# the year outcomes of the students module (students.rules.Outcome), by value
+_COMPLETED = frozenset({"hoan_thanh", "len_lop"})
+_PENDING = frozenset({"ren_luyen_he", "kiem_tra_lai"})
+_FAIL_LEVELS = frozenset({"chua_dat", "cd", "kem", "yeu", "k", "y"})
+
+
+@dataclass(frozen=True)
+class GraduationVerdict:
+    """The council's computed proposal for one learner: ``recognised``, else the ``reasons`` (codes of
+    ``THCS_REASONS`` or ``THPT_REASONS``), and whether a later round may still recognise them (``may_retry``)."""
+
+    recognised: bool
+    reasons: tuple[str, ...] = ()
+    may_retry: bool = False
+
+
+def thcs_graduation(
+    outcome: str | None, *, learning: str = "", conduct: str = "", absences: int = 0
+) -> GraduationVerdict:
+    """TT31/2023: a learner who completed the grade-9 programme is recognised as a THCS graduate. Completion is the
+    approved year outcome the students module computed under TT22/2021 Art. 12–14 ("hoan_thanh"; "len_lop" read the
+    same for grade 9). ``outcome`` None means no approved year result. A learner still in summer training or
+    awaiting re-tests is not recognised now and may be in the second round; one who must repeat is told why:
+    absences over 45, conduct or learning Chưa đạt. ``learning`` and ``conduct`` are level codes
+    (students.rules.Level or the legacy TT58 codes)."""
+    if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
+        raise ValueError(f"absences must be a non-negative integer, not {absences!r}")
+    if not outcome:
+        return GraduationVerdict(False, ("no_result",), may_retry=True)
+    if outcome in _COMPLETED:
+        return GraduationVerdict(True)
+    reasons = []
+    if absences > ABSENCE_LIMIT:
+        reasons.append("absences")
+    if (conduct or "").lower() in _FAIL_LEVELS:
+        reasons.append("conduct")
+    if (learning or "").lower() in _FAIL_LEVELS:
+        reasons.append("learning")
+    if outcome in _PENDING:
+        return GraduationVerdict(False, ("pending", *reasons), may_retry=True)
+    return GraduationVerdict(False, tuple(reasons) or ("repeat",))
+
+
+#: the roles of a graduation council (TT31/2023)
+COUNCIL_ROLES = {"chair": "Chủ tịch", "vice_chair": "Phó Chủ tịch", "secretary": "Thư ký", "member": "Ủy viên"}
+
+
+def council_problems(roles: Sequence[str]) -> list[str]:
+    """What keeps a graduation council from deciding (TT31/2023, DOMAIN): at least seven members, exactly one
+    chair, at least one secretary. Vietnamese messages, empty when the council is complete."""
+    problems = []
+    unknown = sorted({r for r in roles if r not in COUNCIL_ROLES})
+    if unknown:
+        problems.append(f"Vai trò không hợp lệ trong hội đồng: {', '.join(unknown)}.")
+    if len(roles) < COUNCIL_MIN_MEMBERS:
+        have = len(roles)
+        problems.append(f"Hội đồng xét tốt nghiệp phải có ít nhất {COUNCIL_MIN_MEMBERS} thành viên (hiện có {have}).")
+    chairs = sum(1 for r in roles if r == "chair")
+    if chairs != 1:
+        problems.append(f"Hội đồng phải có đúng một Chủ tịch (hiện có {chairs}).")
+    if not any(r == "secretary" for r in roles):
+        problems.append("Hội đồng phải có Thư ký.")
+    return problems
+
+
+def next_round_number(existing: Collection[int]) -> int:
+    """The number of a school's next graduation round in a school year: 1, then 2; a third is a ``ValueError``
+    (TT31/2023: at most two rounds a year)."""
+    number = max(existing, default=0) + 1
+    if number > GRADUATION_ROUNDS_PER_YEAR:
+        raise ValueError(
+            f"Mỗi năm học chỉ được tổ chức tối đa {GRADUATION_ROUNDS_PER_YEAR} đợt xét công nhận tốt nghiệp."
+        )
+    return number
+
+
+# --- THPT graduation from the exam (TT15/2020, TT24/2024) -------------------------------------------------------
+
+THPT_REASONS = {
+    "absent": "Vắng thi hoặc thiếu điểm bài thi/môn thi",
+    "fail_mark": "Có bài thi/môn thi đạt từ 1,0 điểm trở xuống",
+    "below": "Điểm xét tốt nghiệp dưới 5,0",
+    "no_record": "Thiếu điểm trung bình cả năm học cần cho điểm xét tốt nghiệp",
+    "council": "Không đủ điều kiện công nhận tốt nghiệp (xem ghi chú)",
+}
+
+
+@dataclass(frozen=True)
+class GraduationFormula:
+    """How the graduation score (điểm xét tốt nghiệp, ĐXTN) is computed for the exams of ``first_year`` until the
+    next formula: ``exam_share`` of the mean of the ``tests`` test scores (plus bonus points, where the formula
+    still has them), ``1 - exam_share`` of the weighted mean of the year averages ``record_weights`` {grade:
+    weight}; then priority points. Pass: ĐXTN ≥ ``pass_mark`` and no test ≤ ``fail_at``."""
+
+    first_year: int
+    source: str
+    tests: int
+    exam_share: Decimal
+    record_weights: Mapping[int, int]
+    bonus_counts: bool
+    pass_mark: Decimal = Decimal("5.0")
+    fail_at: Decimal = Decimal("1.0")
+
+
+#: the formulas by the calendar year of the exam, newest last (rule sets change between school years)
+GRADUATION_FORMULAS = (
+    GraduationFormula(
+        2020,
+        "TT15/2020 (sửa đổi bởi TT05/2021): ĐXTN = [(tổng điểm 4 bài thi + tổng điểm khuyến khích)/4 × 7 + ĐTB cả năm "
+        "lớp 12 × 3]/10 + điểm ưu tiên",
+        tests=4,
+        exam_share=Decimal("0.7"),
+        record_weights={12: 1},
+        bonus_counts=True,
+    ),
+    GraduationFormula(
+        2025,
+        "TT24/2024: ĐXTN = (tổng điểm 4 môn thi/4) × 50% + ĐTB các năm học (lớp 10 × 1, lớp 11 × 2, lớp 12 × 3)/6 "
+        "× 50% + điểm ưu tiên",
+        tests=4,
+        exam_share=Decimal("0.5"),
+        record_weights={10: 1, 11: 2, 12: 3},
+        bonus_counts=False,
+    ),
+)
+
+
+def graduation_formula(exam_year: int) -> GraduationFormula:
+    """The formula of the exam held in calendar year ``exam_year`` (``ValueError`` before 2020)."""
+    chosen = None
+    for formula in GRADUATION_FORMULAS:
+        if formula.first_year <= exam_year:
+            chosen = formula
+    if chosen is None:
+        raise ValueError(f"Chưa có công thức điểm xét tốt nghiệp cho kỳ thi năm {exam_year}.")
+    return chosen
+
+
+@dataclass(frozen=True)
+class GraduationScore:
+    """A THPT candidate's graduation score (None when it cannot be computed) and verdict."""
+
+    score: Decimal | None
+    record_average: Decimal | None
+    verdict: GraduationVerdict
+
+
+def graduation_score(
+    exam_year: int,
+    tests: Sequence[Any],
+    *,
+    year_averages: Mapping[int, Any],
+    priority: Any = ZERO,
+    bonus: Any = ZERO,
+) -> GraduationScore:
+    """The graduation score of a candidate of the exam of ``exam_year`` and whether they graduate.
+
+    ``tests``: the scores of the tests (bài thi / môn thi) the formula counts, None for a test missed (a combined
+    test counts as the mean of its parts, computed by the caller); ``year_averages``: {grade: the approved year
+    average}; ``priority`` and ``bonus``: points. The year-record mean is rounded half-up to two decimals, and so
+    is ĐXTN (TT24/2024; TT15/2020 the same). Not recognised: a test missing ("absent"), a test ≤ 1.0
+    ("fail_mark"), ĐXTN < 5.0 ("below"), a year average missing ("no_record")."""
+    formula = graduation_formula(exam_year)
+    if len(tests) != formula.tests:
+        raise ValueError(f"the {formula.first_year} formula counts {formula.tests} tests, not {len(tests)}")
+    scores = [_optional_decimal(t, "test") for t in tests]
+    priority = to_decimal(priority, "priority")
+    bonus = to_decimal(bonus, "bonus") if formula.bonus_counts else ZERO
+    reasons: list[str] = []
+    if any(s is None for s in scores):
+        reasons.append("absent")
+    if any(s is not None and s <= formula.fail_at for s in scores):
+        reasons.append("fail_mark")
+    averages = {
+        grade: _optional_decimal(year_averages.get(grade), f"grade {grade} average") for grade in formula.record_weights
+    }
+    record = None
+    if any(v is None for v in averages.values()):
+        reasons.append("no_record")
+    else:
+        weight = sum(formula.record_weights.values())
+        record = round_half_up(sum(averages[g] * w for g, w in formula.record_weights.items()) / weight)
+    score = None
+    if record is not None and not any(s is None for s in scores):
+        exam_part = (sum(scores, ZERO) + bonus) / formula.tests
+        score = round_half_up(exam_part * formula.exam_share + record * (1 - formula.exam_share) + priority)
+        if score < formula.pass_mark:
+            reasons.append("below")
+    return GraduationScore(score, record, GraduationVerdict(not reasons, tuple(reasons)))
+
+
+# --- the original register (TT21/2019) -------------------------------------------------------------------------
+
+
+def entry_label(kind: str, year: int, number: int, *, book: str = "original") -> str:
+    """The entry number (số vào sổ gốc) as printed: "00123/THPT/2026"; a copy from the register (bản sao)
+    "00007/BS-THPT/2026". Consecutive from 1 within a calendar year and a diploma type (TT21/2019, DOMAIN); the type
+    code and the year keep the numbers of different types and years apart."""
+    if number < 1:
+        raise ValueError("entry numbers start at 1")
+    code = DIPLOMA_CODES[kind]
+    return f"{number:05d}/{'BS-' if book == 'copy' else ''}{code}/{year}"
+
+
+_SERIAL_CHARS = re.compile(r"^[A-Z0-9][A-Z0-9 ./\-]{0,29}$")
+_TRAILING_DIGITS = re.compile(r"^(.*?)(\d+)$")
+
+
+def normalise_serial(text: Any) -> str:
+    """A serial number (số hiệu, printed on the blank) as stored: NFC, upper case, inner spaces collapsed. Letters
+    A–Z, digits, space, ".", "/", "-"; 1–30 characters. ``ValueError`` with a Vietnamese message otherwise."""
+    value = " ".join(unicodedata.normalize("NFC", str(text or "")).upper().split())
+    if not value:
+        raise ValueError("Chưa nhập số hiệu văn bằng.")
+    if not _SERIAL_CHARS.match(value):
+        raise ValueError(
+            f"Số hiệu “{value}” không hợp lệ: chỉ gồm chữ cái không dấu, chữ số, dấu cách, “.”, “/”, “-” (≤ 30 ký tự)."
+        )
+    return value
+
+
+def serial_sequence(first: Any, count: int) -> list[str]:
+    """``count`` serial numbers from ``first`` on, as the blanks are filled in order: the trailing digits count up,
+    keeping their width ("A 0099" → "A 0099", "A 0100", …). ``ValueError`` when ``first`` does not end in digits or
+    the digits would overflow their width."""
+    first = normalise_serial(first)
+    if count < 0:
+        raise ValueError("count must not be negative")
+    match = _TRAILING_DIGITS.match(first)
+    if not match:
+        raise ValueError(f"Số hiệu đầu tiên “{first}” phải kết thúc bằng chữ số để đánh số liên tiếp.")
+    head, digits = match.groups()
+    start, width = int(digits), len(digits)
+    if start + count - 1 >= 10**width:
+        raise ValueError(f"Dãy số hiệu từ “{first}” vượt quá {width} chữ số với {count} văn bằng.")
+    return [f"{head}{start + i:0{width}d}" for i in range(count)]
+
+
+def issue_deadline(decision_date):
+    """The last day to issue the diplomas of a graduation decision signed on ``decision_date`` (TT21/2019 as
+    amended, DOMAIN: within 75 days)."""
+    import datetime as _dt
+
+    return decision_date + _dt.timedelta(days=ISSUE_DEADLINE_DAYS)
+
+
+def issue_date_problem(decision_date, issued_on) -> str | None:
+    """Why a diploma cannot carry ``issued_on`` for a decision of ``decision_date`` (None: it can). Issuing late is
+    allowed — the deadline is the issuer's duty, shown as overdue — but not before the decision."""
+    if decision_date is not None and issued_on < decision_date:
+        return "Ngày cấp không được trước ngày ký quyết định công nhận tốt nghiệp."
+    return None
+
+
+#: who may ask for a copy from the original register (TT21/2019, chapter on copies): the holder, their legal or
+#: authorised representative, and — only when the holder has died — their relatives and heirs
+COPY_REQUESTERS = {
+    "holder": "Người được cấp văn bằng",
+    "representative": "Người đại diện theo pháp luật hoặc theo ủy quyền",
+    "parent": "Cha, mẹ",
+    "child": "Con",
+    "spouse": "Vợ, chồng",
+    "sibling": "Anh, chị, em ruột",
+    "heir": "Người thừa kế khác",
+}
+_RELATIVES = frozenset({"parent", "child", "spouse", "sibling", "heir"})
+
+
+def copy_request_problem(relation: str, *, holder_deceased: bool, authorisation: bool) -> str | None:
+    """Why a copy cannot be issued to this requester (None: it can): a representative shows an authorisation or
+    the legal basis; relatives and heirs only when the holder has died (TT21/2019)."""
+    if relation not in COPY_REQUESTERS:
+        return "Quan hệ với người được cấp văn bằng không hợp lệ."
+    if relation == "representative" and not authorisation:
+        return "Người đại diện phải xuất trình giấy ủy quyền hoặc căn cứ đại diện theo pháp luật."
+    if relation in _RELATIVES and not holder_deceased:
+        return "Người thân chỉ được yêu cầu cấp bản sao khi người được cấp văn bằng đã chết."
+    return None
+
+
+#: why a diploma is revoked (TT21/2019; DOMAIN: fraud, ineligible holder, altered, lent, issuer error)
+REVOCATION_REASONS = {
+    "fraud": "Gian lận trong học tập, thi cử, tuyển sinh hoặc trong việc làm hồ sơ để được cấp văn bằng",
+    "ineligible": "Cấp cho người không đủ điều kiện",
+    "no_authority": "Do người không có thẩm quyền cấp",
+    "altered": "Bị tẩy xóa, sửa chữa",
+    "lent": "Để cho người khác sử dụng",
+    "issuer_error": "Do lỗi của cơ quan có thẩm quyền cấp văn bằng",
+}
+
+#: the grounds for correcting a diploma's content (TT21/2019): a change of civil status, or the issuer's mistake
+CORRECTION_GROUNDS = {
+    "civil_status": "Thay đổi, cải chính hộ tịch, xác định lại dân tộc, bổ sung hộ tịch",
+    "issuer_error": "Ghi sai do lỗi của cơ quan cấp văn bằng",
+}
+#: the holder's data a correction may change (what the diploma prints)
+CORRECTABLE_FIELDS = ("full_name", "birth_date", "birthplace", "sex", "ethnicity")

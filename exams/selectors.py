@@ -47,3 +47,36 @@ def is_organiser(actor, exam: Exam) -> bool:
     if actor is None or getattr(actor, "membership", None) is None or actor.role not in ORGANISERS:
         return False
     return exam.unit.path.startswith(actor.unit.path)
+
+
+# --- part 2: graduation and diplomas ---------------------------------------------------------------------------
+
+
+def issuer_for(school, kind: str, *, when=None):
+    """The active issuer of diplomas of ``kind`` for the graduates of ``school`` (an ``org.Unit``): among the
+    issuers that list ``kind``, the one whose coverage — the units in ``covers``, or its own unit when ``covers``
+    is empty — is the deepest ancestor-or-self of the school. None when the deployment configured none. Who issues
+    which type is configuration (exams-diplomas.md: THPT by the Sở's director, THCS by the commune chair or the
+    Phòng's head, the completion certificate by the principal)."""
+    from .models import Issuer
+
+    if school is None:
+        return None
+    best, best_depth = None, -1
+    for issuer in Issuer.objects.filter(is_active=True).select_related("unit").prefetch_related("covers"):
+        if kind not in (issuer.kinds or []):
+            continue
+        for unit in list(issuer.covers.all()) or [issuer.unit]:
+            if school.path.startswith(unit.path) and len(unit.path) > best_depth:
+                best, best_depth = issuer, len(unit.path)
+    return best
+
+
+def may_keep_register(actor, issuer) -> bool:
+    """Whether ``actor`` keeps ``issuer``'s register (issues, corrects, copies, revokes): a registrar role acting in
+    the issuer's keeping unit or a unit above it."""
+    from .models import REGISTRARS
+
+    if actor is None or getattr(actor, "membership", None) is None or actor.role not in REGISTRARS:
+        return False
+    return issuer.unit.path.startswith(actor.unit.path)

@@ -4,7 +4,18 @@ from django.urls import path
 
 from sms.shell.views import ModuleIndexView
 
-from .views import admission, applications, candidates, marking, rooms, setup
+from .views import (
+    admission,
+    applications,
+    candidates,
+    graduation,
+    marking,
+    register,
+    register_reports,
+    results_intake,
+    rooms,
+    setup,
+)
 
 app_name = "exams"
 
@@ -16,4 +27,8 @@ urlpatterns = [
     *applications.urlpatterns,
     *marking.urlpatterns,
     *admission.urlpatterns,
+    *results_intake.urlpatterns,
+    *graduation.urlpatterns,
+    *register.urlpatterns,
+    *register_reports.urlpatterns,
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from . import rules
@@ -119,3 +119,82 @@ def year_summary(enrolments) -> dict[int, dict]:
         mean = sum(values, Decimal(0)) / len(values)
         summary[by_enrolment[enrolment_id]]["average"] = mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return summary
+
+
+# --- for module (e), part 2: graduation ------------------------------------------------------------------------
+
+
+def final_year_results(school, start_year: int, grade: int) -> list[dict]:
+    """The learners enrolled in ``grade`` at ``school`` in the school year starting ``start_year`` (their last
+    enrolment of that year there; a learner who left the school before the year ended is not listed), with what
+    the approved whole-year result says: ``outcome`` (students.rules.Outcome value, "" when no approved result),
+    ``learning`` (the principal's level, else after re-tests, else computed), ``conduct`` (after summer training,
+    else the year's) and ``absences``. Each row: ``student``, ``enrolment``, ``class_name`` and those values.
+    Ordered by class and Vietnamese name order. Two queries. The THCS graduation review reads this (TT31/2023:
+    the grade-9 results); callers check their actor may run the review for ``school``."""
+    from .models import Period, ResultStatus, TermResult
+
+    enrolments = list(
+        Enrolment.objects.filter(school=school, school_year__start_year=start_year, school_class__grade=grade)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gte=F("school_year__ends_on")))
+        .select_related("student", "school_class")
+        .order_by("school_class__name", "student__sort_key", "student__learner_code", "pk")
+    )
+    results = {
+        r.enrolment_id: r
+        for r in TermResult.objects.filter(
+            enrolment__in=[e.pk for e in enrolments], period=Period.YEAR, status=ResultStatus.APPROVED
+        )
+    }
+    rows, seen = [], set()
+    for e in enrolments:
+        if e.student_id in seen:
+            continue
+        seen.add(e.student_id)
+        r = results.get(e.pk)
+        rows.append(
+            {
+                "student": e.student,
+                "enrolment": e,
+                "class_name": e.school_class.name,
+                "outcome": (r.outcome if r else "") or "",
+                "learning": (r.manual_learning or r.learning_after_retest or r.learning) if r else "",
+                "conduct": (r.conduct_after_summer or r.conduct) if r else "",
+                "absences": r.absences if r else 0,
+            }
+        )
+    return rows
+
+
+def year_averages(student_ids, grades) -> dict:
+    """Per learner id, {grade: the mean of the approved year subject averages} for the school years in which the
+    learner was enrolled in each of ``grades`` (the last such year when a grade was repeated), wherever the school.
+    The THPT graduation score reads these (TT24/2024: the averages of grades 10, 11 and 12). Two queries."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from .models import Period, ResultStatus, SubjectResult
+
+    enrolments = (
+        Enrolment.objects.filter(student_id__in=list(student_ids), school_class__grade__in=list(grades))
+        .values_list("pk", "student_id", "school_class__grade", "school_year__start_year")
+        .order_by("school_year__start_year", "pk")
+    )
+    chosen: dict[tuple[int, int], int] = {}
+    for pk, student_id, grade, _year in enrolments:
+        chosen[(student_id, grade)] = pk  # later years win
+    by_enrolment = {pk: key for key, pk in chosen.items()}
+    sums: dict[int, list[Decimal]] = {}
+    for enrolment_id, average in SubjectResult.objects.filter(
+        enrolment_id__in=list(by_enrolment),
+        period=Period.YEAR,
+        status=ResultStatus.APPROVED,
+        excluded=False,
+        average__isnull=False,
+    ).values_list("enrolment_id", "average"):
+        sums.setdefault(enrolment_id, []).append(Decimal(average))
+    result: dict[int, dict[int, Decimal]] = {}
+    for enrolment_id, values in sums.items():
+        student_id, grade = by_enrolment[enrolment_id]
+        mean = sum(values, Decimal(0)) / len(values)
+        result.setdefault(student_id, {})[grade] = mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return result

@@ -3,10 +3,32 @@ and any plain endpoints in ``extra_urlpatterns``."""
 
 from rest_framework.routers import SimpleRouter
 
-from . import admission, applications, candidates, marking, rooms, setup
+from . import (
+    admission,
+    applications,
+    candidates,
+    graduation,
+    marking,
+    register,
+    register_reports,
+    results_intake,
+    rooms,
+    setup,
+)
 
 router = SimpleRouter()
-_modules = (setup, candidates, rooms, applications, marking, admission)
+_modules = (
+    setup,
+    candidates,
+    rooms,
+    applications,
+    marking,
+    admission,
+    results_intake,
+    graduation,
+    register,
+    register_reports,
+)
 for module in _modules:
     for prefix, viewset, basename in module.routes:
         router.register(prefix, viewset, basename=basename)

@@ -21,9 +21,21 @@ from exams.models import (
     Candidate,
     CandidateScore,
     Choice,
+    CouncilRole,
+    Diploma,
+    DiplomaCopy,
+    DiplomaCorrection,
+    DiplomaKind,
+    DiplomaRevocation,
+    DossierFile,
     Exam,
     ExamKind,
     ExamSubject,
+    GraduationCouncilMember,
+    GraduationEntry,
+    GraduationLevel,
+    GraduationRound,
+    Issuer,
     Mark,
     MarkRound,
     PointRule,
@@ -163,6 +175,113 @@ def appeal(side: SchoolSide) -> Appeal:
     return Appeal.objects.create(score=score, old_score=score.score, reason="Xin phúc khảo")
 
 
+# --- part 2: graduation and diplomas (the school is the issuer: a principal's completion certificates and, in
+# a deployment that says so, its own diplomas) -------------------------------------------------------------------
+
+
+def issuer(side: SchoolSide, **extra) -> Issuer:
+    n = next(_n)
+    values = dict(
+        unit=side.school,
+        name=f"Hiệu trưởng {side.school.name} ({n})",
+        signer_title="Hiệu trưởng",
+        signer_name="Nguyễn Thị Hiệu Trưởng",
+        kinds=[DiplomaKind.COMPLETION, DiplomaKind.THCS],
+    )
+    values.update(extra)
+    return Issuer.objects.create(**values)
+
+
+def graduation_round(side: SchoolSide, **extra) -> GraduationRound:
+    values = dict(unit=side.school, level=GraduationLevel.THCS, start_year=2000 + next(_n) % 900, number=1)
+    values.update(extra)
+    return GraduationRound.objects.create(**values)
+
+
+def council_member(side: SchoolSide) -> GraduationCouncilMember:
+    return GraduationCouncilMember.objects.create(
+        round=graduation_round(side), full_name="Trần Văn Chủ Tịch", position="Hiệu trưởng", role=CouncilRole.CHAIR
+    )
+
+
+def graduation_entry(side: SchoolSide, **extra) -> GraduationEntry:
+    n = next(_n)
+    values = dict(
+        round=graduation_round(side),
+        school=side.school,
+        full_name=f"Học Sinh Tốt Nghiệp {n}",
+        birth_date=dt.date(2011, 2, 1),
+        sex="F",
+        recognised=True,
+    )
+    values.update(extra)
+    return GraduationEntry.objects.create(**values)
+
+
+def diploma(side: SchoolSide, **extra) -> Diploma:
+    n = next(_n)
+    values = dict(
+        issuer=issuer(side),
+        kind=DiplomaKind.THCS,
+        year=2026,
+        entry_number=n,
+        serial=f"THCS {n:07d}",
+        full_name=f"Người Được Cấp {n}",
+        birth_date=dt.date(2011, 5, 1),
+        sex="M",
+        school=side.school,
+        graduation_year=2026,
+        issued_on=dt.date(2026, 7, 1),
+        signer_title="Hiệu trưởng",
+        signer_name="Nguyễn Thị Hiệu Trưởng",
+    )
+    values.update(extra)
+    return Diploma.objects.create(**values)
+
+
+def diploma_correction(side: SchoolSide) -> DiplomaCorrection:
+    return DiplomaCorrection.objects.create(
+        diploma=diploma(side),
+        ground="civil_status",
+        changes={"full_name": ["Nguyễn Văn A", "Nguyễn Văn Anh"]},
+        reason="Cải chính hộ tịch",
+        decision_number="12/QĐ",
+        decision_date=dt.date(2026, 9, 1),
+    )
+
+
+def dossier_file(side: SchoolSide) -> DossierFile:
+    correction = diploma_correction(side)
+    stored = StoredFile.store(
+        unit=side.school, uploaded_by=None, content=b"%PDF-1.4\n%%EOF\n", name="don-de-nghi.pdf", purpose="diploma"
+    )
+    return DossierFile.objects.create(correction=correction, kind=DossierFile.Kind.REQUEST, file=stored)
+
+
+def diploma_copy(side: SchoolSide) -> DiplomaCopy:
+    d = diploma(side)
+    return DiplomaCopy.objects.create(
+        diploma=d,
+        issuer=d.issuer,
+        kind=d.kind,
+        year=2026,
+        number=next(_n),
+        requester_name=d.full_name,
+        relation="holder",
+        requester_id_number="001201012345",
+    )
+
+
+def diploma_revocation(side: SchoolSide) -> DiplomaRevocation:
+    return DiplomaRevocation.objects.create(
+        diploma=diploma(side, status="revoked"),
+        reason="fraud",
+        decision_number="5/QĐ-TH",
+        decision_date=dt.date(2026, 10, 1),
+        decision_signer="Hiệu trưởng Nguyễn Thị Hiệu Trưởng",
+    )
+
+
 MAKERS = {
     Exam: exam,
     ExamSubject: subject,
@@ -180,4 +299,13 @@ MAKERS = {
     Mark: mark,
     CandidateScore: candidate_score,
     Appeal: appeal,
+    Issuer: issuer,
+    GraduationRound: graduation_round,
+    GraduationCouncilMember: council_member,
+    GraduationEntry: graduation_entry,
+    Diploma: diploma,
+    DiplomaCorrection: diploma_correction,
+    DossierFile: dossier_file,
+    DiplomaCopy: diploma_copy,
+    DiplomaRevocation: diploma_revocation,
 }

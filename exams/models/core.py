@@ -45,6 +45,7 @@ class ExamKind(models.TextChoices):
     ADMISSION_10 = "admission_10", "Tuyển sinh lớp 10"
     GIFTED = "gifted", "Thi học sinh giỏi"
     VOCATIONAL = "vocational", "Thi nghề phổ thông"
+    GRADUATION = "graduation", "Thi tốt nghiệp THPT (phần của Sở)"
     INTAKE_1 = "intake_1", "Tuyển sinh lớp 1 (xét tuyển)"
     INTAKE_6 = "intake_6", "Tuyển sinh lớp 6 (xét tuyển)"
 

@@ -1,0 +1,3 @@
+"""HTML pages of module (e), part 2: register_reports (to be written)."""
+
+urlpatterns: list = []
