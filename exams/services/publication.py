@@ -43,7 +43,7 @@ from sms.audit.history import acting_here
 from sms.audit.models import EventKind
 from sms.audit.services import record
 
-from ..models import AdmissionStatus, Candidate, CandidateScore, Exam, ExamSubject, Quota
+from ..models import AdmissionStatus, Candidate, CandidateScore, Exam, ExamKind, ExamSubject, Quota
 from ..selectors import board_roles
 from . import admission
 
@@ -75,7 +75,15 @@ def readiness(exam: Exam) -> list[str]:
     problems = []
     numbered = Candidate.objects.filter(exam=exam, withdrawn=False).exclude(number="")
     subjects = list(ExamSubject.objects.filter(exam=exam).order_by("order", "starts_at", "pk"))
-    if subjects:
+    if subjects and exam.kind == ExamKind.GRADUATION:
+        # each candidate sits Toán, Ngữ văn and the electives they chose: a result in some subjects, not all
+        if not numbered.exists():
+            problems.append("Kỳ thi chưa có thí sinh nào có số báo danh.")
+        without = numbered.exclude(pk__in=CandidateScore.objects.filter(candidate__exam=exam).values("candidate_id"))
+        missing = without.count()
+        if missing:
+            problems.append(f"Còn {missing} thí sinh chưa có kết quả môn thi nào (chưa nhập kết quả thi).")
+    elif subjects:
         total = numbered.count()
         if not total:
             problems.append("Kỳ thi chưa có thí sinh nào có số báo danh.")

@@ -27,9 +27,11 @@ Readings of the rules made here (the issue leaves them open):
   the Sở organises it); grade-1 and grade-6 intake a Sở, a Phòng or a school that teaches
   that grade (the school admits into itself); gifted competitions any unit (school, Phòng or
   Sở level; a centre runs its own); the vocational exam a Sở, a Phòng or a centre (GDNN-GDTX
-  centres teach the vocational course);
-- a room holds at most 24 candidates in a grade-10 admission ("Running an exam"); other
-  kinds keep the model's wider bound;
+  centres teach the vocational course); the local part of the THPT graduation exam only a Sở
+  (DOMAIN, "Kinds of exam": "the Sở's part of the national graduation exam"), for grade 12,
+  with the 2025 subjects (``GRADUATION_SUBJECTS``);
+- a room holds at most 24 candidates in a grade-10 admission ("Running an exam") and in the
+  graduation exam (Thông tư 24/2024); other kinds keep the model's wider bound;
 - intake by review has no subjects and one or two choices; an online window is for
   admission kinds only (the public form of ``exams.portal``);
 - the chair, the secretariat and the markers are three seats no one person combines on one
@@ -90,6 +92,7 @@ KIND_OWNERS: dict[str, frozenset[str]] = {
     ExamKind.INTAKE_6: frozenset({UnitKind.SO, UnitKind.PHONG, UnitKind.SCHOOL}),
     ExamKind.GIFTED: frozenset({UnitKind.SO, UnitKind.PHONG, UnitKind.SCHOOL, UnitKind.CENTRE}),
     ExamKind.VOCATIONAL: frozenset({UnitKind.SO, UnitKind.PHONG, UnitKind.CENTRE}),
+    ExamKind.GRADUATION: frozenset({UnitKind.SO}),
 }
 KIND_OWNERS_TEXT: dict[str, str] = {
     ExamKind.ADMISSION_10: "Tuyển sinh lớp 10 chỉ do Sở GD&ĐT tổ chức.",
@@ -97,13 +100,21 @@ KIND_OWNERS_TEXT: dict[str, str] = {
     ExamKind.INTAKE_6: "Tuyển sinh lớp 6 do Sở, Phòng GD&ĐT hoặc trường có dạy lớp 6 tổ chức.",
     ExamKind.GIFTED: "Thi học sinh giỏi do trường, Phòng hoặc Sở GD&ĐT tổ chức.",
     ExamKind.VOCATIONAL: "Thi nghề phổ thông do Sở, Phòng GD&ĐT hoặc trung tâm tổ chức.",
+    ExamKind.GRADUATION: "Phần việc của địa phương trong kỳ thi tốt nghiệp THPT chỉ do Sở GD&ĐT tổ chức.",
 }
 #: an intake run by a school admits into that school: it must teach the grade
 INTAKE_GRADE = {ExamKind.INTAKE_1: 1, ExamKind.INTAKE_6: 6}
 #: the grade candidates are in when they sit the exam
-DEFAULT_GRADE = {ExamKind.ADMISSION_10: 9, ExamKind.INTAKE_6: 5}
+DEFAULT_GRADE = {ExamKind.ADMISSION_10: 9, ExamKind.INTAKE_6: 5, ExamKind.GRADUATION: 12}
 #: "Running an exam": at most 24 candidates a room (grade-10 admission, Thông tư 30/2024)
 ADMISSION_ROOM_CAPACITY = 24
+#: the graduation exam (Thông tư 24/2024, the regulation of the THPT graduation exam): at most 24 a room too
+GRADUATION_ROOM_CAPACITY = 24
+#: the kinds whose rooms hold at most 24 candidates, with the message naming the kind
+ROOM_LIMITS = {
+    ExamKind.ADMISSION_10: (ADMISSION_ROOM_CAPACITY, "Mỗi phòng thi tuyển sinh lớp 10 có tối đa {n} thí sinh."),
+    ExamKind.GRADUATION: (GRADUATION_ROOM_CAPACITY, "Mỗi phòng thi tốt nghiệp THPT có tối đa {n} thí sinh."),
+}
 #: intake by review: one or two choices
 REVIEW_MAX_CHOICES = 2
 
@@ -113,6 +124,52 @@ ADMISSION_10_SUBJECTS: tuple[dict, ...] = (
     {"code": "toan", "name": "Toán", "duration_minutes": 120, "double_marked": True, "order": 1},
     {"code": "ngu-van", "name": "Ngữ văn", "duration_minutes": 120, "double_marked": True, "order": 2},
     {"code": "tieng-anh", "name": "Tiếng Anh", "duration_minutes": 60, "double_marked": False, "order": 3},
+)
+
+
+#: The THPT graduation exam from 2025 (Thông tư 24/2024; the 2018 programme): every candidate sits Toán and
+#: Ngữ văn and two electives among the subjects studied in grade 12. The national tests are marked by the
+#: Ministry's system: the Sở receives the final scores (``exams.results_intake``), so no subject is double
+#: marked here (Ngữ văn, the one essay, is flagged for a Sở that marks it itself). Durations: Ngữ văn 120
+#: minutes, Toán 90, each elective 50. Codes are those ``exams.services.graduation_thpt`` knows (its subject
+#: table maps them to the formula's tests); an organiser removes the electives the province does not hold.
+GRADUATION_SUBJECTS: tuple[dict, ...] = (
+    {"code": "toan", "name": "Toán", "duration_minutes": 90, "double_marked": False, "order": 1},
+    {"code": "ngu-van", "name": "Ngữ văn", "duration_minutes": 120, "double_marked": True, "order": 2},
+    {"code": "tieng-anh", "name": "Tiếng Anh", "duration_minutes": 50, "double_marked": False, "order": 3},
+    {"code": "tieng-nga", "name": "Tiếng Nga", "duration_minutes": 50, "double_marked": False, "order": 4},
+    {"code": "tieng-phap", "name": "Tiếng Pháp", "duration_minutes": 50, "double_marked": False, "order": 5},
+    {"code": "tieng-trung", "name": "Tiếng Trung Quốc", "duration_minutes": 50, "double_marked": False, "order": 6},
+    {"code": "tieng-duc", "name": "Tiếng Đức", "duration_minutes": 50, "double_marked": False, "order": 7},
+    {"code": "tieng-nhat", "name": "Tiếng Nhật", "duration_minutes": 50, "double_marked": False, "order": 8},
+    {"code": "tieng-han", "name": "Tiếng Hàn", "duration_minutes": 50, "double_marked": False, "order": 9},
+    {"code": "vat-li", "name": "Vật lí", "duration_minutes": 50, "double_marked": False, "order": 10},
+    {"code": "hoa-hoc", "name": "Hóa học", "duration_minutes": 50, "double_marked": False, "order": 11},
+    {"code": "sinh-hoc", "name": "Sinh học", "duration_minutes": 50, "double_marked": False, "order": 12},
+    {"code": "lich-su", "name": "Lịch sử", "duration_minutes": 50, "double_marked": False, "order": 13},
+    {"code": "dia-li", "name": "Địa lí", "duration_minutes": 50, "double_marked": False, "order": 14},
+    {
+        "code": "gd-ktpl",
+        "name": "Giáo dục kinh tế và pháp luật",
+        "duration_minutes": 50,
+        "double_marked": False,
+        "order": 15,
+    },
+    {"code": "tin-hoc", "name": "Tin học", "duration_minutes": 50, "double_marked": False, "order": 16},
+    {
+        "code": "cn-cong-nghiep",
+        "name": "Công nghệ (định hướng Công nghiệp)",
+        "duration_minutes": 50,
+        "double_marked": False,
+        "order": 17,
+    },
+    {
+        "code": "cn-nong-nghiep",
+        "name": "Công nghệ (định hướng Nông nghiệp)",
+        "duration_minutes": 50,
+        "double_marked": False,
+        "order": 18,
+    },
 )
 
 
@@ -127,6 +184,14 @@ def kind_defaults(kind: str) -> dict:
             "tie_breaks": ["grade9_average", "grade9_conduct"],
             "room_capacity": ADMISSION_ROOM_CAPACITY,
         }
+    if kind == ExamKind.GRADUATION:
+        return {
+            "grade": DEFAULT_GRADE[kind],
+            "choices_allowed": 1,
+            "choice_margins": [],
+            "tie_breaks": [],
+            "room_capacity": GRADUATION_ROOM_CAPACITY,
+        }
     if kind in REVIEW_KINDS:
         return {
             "grade": DEFAULT_GRADE.get(kind),
@@ -138,7 +203,11 @@ def kind_defaults(kind: str) -> dict:
 
 
 def default_subjects(kind: str) -> list[dict]:
-    return [dict(s) for s in ADMISSION_10_SUBJECTS] if kind == ExamKind.ADMISSION_10 else []
+    if kind == ExamKind.ADMISSION_10:
+        return [dict(s) for s in ADMISSION_10_SUBJECTS]
+    if kind == ExamKind.GRADUATION:
+        return [dict(s) for s in GRADUATION_SUBJECTS]
+    return []
 
 
 def default_point_rules(kind: str) -> list:
@@ -271,8 +340,9 @@ def exam_errors(exam: Exam, *, subject_codes: Iterable[str] | None = None) -> di
         errors["choice_margins"] = (
             f"Có {len(margins)} mức điểm cộng nhưng chỉ {exam.choices_allowed} nguyện vọng: mỗi nguyện vọng một mức."
         )
-    if kind == ExamKind.ADMISSION_10 and exam.room_capacity and exam.room_capacity > ADMISSION_ROOM_CAPACITY:
-        errors["room_capacity"] = f"Mỗi phòng thi tuyển sinh lớp 10 có tối đa {ADMISSION_ROOM_CAPACITY} thí sinh."
+    limit, limit_text = ROOM_LIMITS.get(kind, (None, ""))
+    if limit is not None and exam.room_capacity and exam.room_capacity > limit:
+        errors["room_capacity"] = limit_text.format(n=limit)
     if exam.accepts_online and kind not in (ExamKind.ADMISSION_10, ExamKind.INTAKE_1, ExamKind.INTAKE_6):
         errors["accepts_online"] = "Chỉ kỳ tuyển sinh mới nhận hồ sơ trực tuyến."
     if isinstance(exam.tie_breaks, list):
