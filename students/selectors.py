@@ -146,11 +146,17 @@ def final_year_results(school, start_year: int, grade: int) -> list[dict]:
             enrolment__in=[e.pk for e in enrolments], period=Period.YEAR, status=ResultStatus.APPROVED
         )
     }
-    rows, seen = [], set()
+    # a learner listed twice (moved to another class of the school without the first row closed before the year
+    # ended): the latest enrolment wins — the latest enrolled_on (undated rows first), then the latest row
+    latest: dict[int, Enrolment] = {}
     for e in enrolments:
-        if e.student_id in seen:
+        kept = latest.get(e.student_id)
+        if kept is None or (e.enrolled_on or dt.date.min, e.pk) > (kept.enrolled_on or dt.date.min, kept.pk):
+            latest[e.student_id] = e
+    rows = []
+    for e in enrolments:
+        if latest[e.student_id] is not e:
             continue
-        seen.add(e.student_id)
         r = results.get(e.pk)
         rows.append(
             {
