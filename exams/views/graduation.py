@@ -24,7 +24,6 @@ from django.views.generic.detail import SingleObjectMixin
 from sms.accounts.models import User
 from sms.accounts.roles import ADMIN_ROLES, LEARNER_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role, UnitKind
 from sms.accounts.scoping import visible_to
-from sms.audit.history import changes
 from sms.audit.models import EventKind
 from sms.audit.services import record
 from sms.exports import pdf, xlsx
@@ -55,6 +54,7 @@ from ..models import (
 from ..reports import graduation as reports
 from ..services import graduation as services
 from . import exam_page
+from .setup import add_errors, history_rows
 
 #: entries per page of the round's table (a Sở's THPT round has thousands)
 ENTRIES_PER_PAGE = 100
@@ -80,39 +80,6 @@ LEVELS = {
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
-
-
-def add_errors(form, error) -> None:
-    """A service's refusal on the form: a field's message on that field, the rest on top."""
-    if isinstance(error, PermissionDenied):
-        form.add_error(None, str(error) or "Bạn không có quyền thực hiện thao tác này.")
-        return
-    if hasattr(error, "error_dict"):
-        for name, texts in error.message_dict.items():
-            target = name if name in form.fields and name not in form.errors else None
-            for text in texts:
-                form.add_error(target, text)
-        return
-    for text in error.messages:
-        form.add_error(None, text)
-
-
-def history_rows(obj, limit: int = 30) -> list[dict]:
-    """The row's history, newest first: who, when, what changed (old → new)."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    rows = []
-    for i, item in enumerate(records[:limit]):
-        previous = records[i + 1] if i + 1 < len(records) else None
-        rows.append(
-            {
-                "date": item.history_date,
-                "user": item.history_user,
-                "kind": {"+": "Tạo mới", "~": "Sửa", "-": "Xoá"}.get(item.history_type, item.history_type),
-                "reason": item.history_change_reason or "",
-                "changes": changes(item, previous) if item.history_type != "-" and previous else [],
-            }
-        )
-    return rows
 
 
 def _round_queryset(queryset):
