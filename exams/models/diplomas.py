@@ -53,6 +53,11 @@ __all__ = [
     "RoundStatus",
 ]
 
+#: the choices of the regulation's tables (exams.rules), for the model fields and the API schema
+COPY_REQUESTER_CHOICES = list(rules.COPY_REQUESTERS.items())
+REVOCATION_REASON_CHOICES = list(rules.REVOCATION_REASONS.items())
+CORRECTION_GROUND_CHOICES = list(rules.CORRECTION_GROUNDS.items())
+
 #: who keeps the register of an issuer whose unit is in their subtree, and runs graduation rounds there
 REGISTRARS = ORGANISERS | SCHOOL_REGISTRARS
 
@@ -511,9 +516,7 @@ class DiplomaCorrection(models.Model):
     dossier; ``changes`` is {field: [old, new]}. The diploma's own history keeps the field changes too."""
 
     diploma = models.ForeignKey(Diploma, verbose_name="văn bằng", on_delete=models.PROTECT, related_name="corrections")
-    ground = models.CharField(
-        "căn cứ chỉnh sửa", max_length=15, choices=[(k, v) for k, v in rules.CORRECTION_GROUNDS.items()]
-    )
+    ground = models.CharField("căn cứ chỉnh sửa", max_length=15, choices=CORRECTION_GROUND_CHOICES)
     changes = models.JSONField("nội dung chỉnh sửa", default=dict)
     reason = models.TextField("lý do")
     decision_number = models.CharField("số quyết định chỉnh sửa", max_length=60)
@@ -555,7 +558,8 @@ class DossierFile(models.Model):
     kind = models.CharField("loại giấy tờ", max_length=10, choices=Kind.choices)
     file = models.ForeignKey("files.StoredFile", verbose_name="tệp", on_delete=models.PROTECT, related_name="+")
 
-    scope = Scope(unit="correction__diploma__issuer__unit", readers=STAFF_ROLES, writers=REGISTRARS)
+    # birth certificates and identity papers: only who keeps the register (and the offices above) reads them
+    scope = Scope(unit="correction__diploma__issuer__unit", readers=REGISTRARS, writers=REGISTRARS)
 
     class Meta:
         verbose_name = "hồ sơ chỉnh sửa văn bằng"
@@ -579,9 +583,7 @@ class DiplomaCopy(models.Model):
     year = models.PositiveSmallIntegerField("năm cấp bản sao")
     number = models.PositiveIntegerField("số vào sổ cấp bản sao")
     requester_name = models.CharField("người yêu cầu", max_length=150)
-    relation = models.CharField(
-        "quan hệ với người được cấp", max_length=15, choices=[(k, v) for k, v in rules.COPY_REQUESTERS.items()]
-    )
+    relation = models.CharField("quan hệ với người được cấp", max_length=15, choices=COPY_REQUESTER_CHOICES)
     requester_id_number = models.CharField("số giấy tờ tùy thân của người yêu cầu", max_length=20)
     authorisation = models.CharField("giấy ủy quyền / căn cứ đại diện", max_length=255, blank=True)
     holder_deceased = models.BooleanField("người được cấp văn bằng đã chết", default=False)
@@ -589,6 +591,8 @@ class DiplomaCopy(models.Model):
         "số bản", default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     issued_on = models.DateField("ngày cấp bản sao", default=timezone.localdate)
+    signer_title = models.CharField("chức danh người ký bản sao", max_length=120, blank=True)
+    signer_name = models.CharField("người ký bản sao", max_length=150, blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -629,9 +633,7 @@ class DiplomaRevocation(models.Model):
     diploma = models.OneToOneField(
         Diploma, verbose_name="văn bằng", on_delete=models.PROTECT, related_name="revocation"
     )
-    reason = models.CharField(
-        "lý do thu hồi", max_length=15, choices=[(k, v) for k, v in rules.REVOCATION_REASONS.items()]
-    )
+    reason = models.CharField("lý do thu hồi", max_length=15, choices=REVOCATION_REASON_CHOICES)
     detail = models.TextField("nội dung", blank=True)
     decision_number = models.CharField("số quyết định thu hồi", max_length=60)
     decision_date = models.DateField("ngày quyết định")

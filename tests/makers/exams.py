@@ -186,7 +186,7 @@ def issuer(side: SchoolSide, **extra) -> Issuer:
         name=f"Hiệu trưởng {side.school.name} ({n})",
         signer_title="Hiệu trưởng",
         signer_name="Nguyễn Thị Hiệu Trưởng",
-        kinds=[DiplomaKind.COMPLETION, DiplomaKind.THCS],
+        kinds=[DiplomaKind.COMPLETION],
     )
     values.update(extra)
     return Issuer.objects.create(**values)
