@@ -13,22 +13,28 @@ Routes take no URL kwargs (the exam is a ``?ky_thi=`` parameter; the status is a
 - ``portal:exam-application-form``   /cong/tuyen-sinh/nop-ho-so/    the form (inside the window)
 - ``portal:exam-application-status`` /cong/tuyen-sinh/tra-cuu/      reference + date of birth
 - ``portal:exam-application-edit``   /cong/tuyen-sinh/bo-sung/      the correction asked for
+- ``portal:diploma-revocations``     /cong/van-bang/thu-hoi/        revoked diplomas, published (public, cacheable;
+  see "revoked diplomas, published" below)
 
 Each route's name is listed in ``sms.portal.public.PUBLIC_ROUTE_NAMES``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views import View
 
 from sms.accounts.middleware import sessionless
@@ -36,8 +42,10 @@ from sms.net import client_ip
 from sms.org.catalogue import ETHNIC_CHOICES
 from sms.portal import throttle
 from sms.portal.lookups import MSG_THROTTLED, LookupView
+from sms.text import nfc, search_key
 
-from .models import Application, ApplicationStatus, Exam, PointRule
+from . import rules
+from .models import Application, ApplicationStatus, DiplomaRevocation, DiplomaStatus, Exam, PointRule
 from .services import applications as services
 
 MSG_FORM_INVALID = "Hồ sơ chưa nộp được. Vui lòng sửa các mục dưới đây."
@@ -533,3 +541,136 @@ portal_urlpatterns = [
     path("tuyen-sinh/tra-cuu/", ApplicationStatusLookup.as_view(), name="exam-application-status"),
     path("tuyen-sinh/bo-sung/", EditPage.as_view(), name="exam-application-edit"),
 ]
+
+
+# --- revoked diplomas, published ------------------------------------------------------------------------------
+#
+# TT21/2019 (../shared/domain/exams-diplomas.md: "revocation … every change kept, revocations published"): the
+# decisions revoking a diploma are made public. ``portal:diploma-revocations`` (/cong/van-bang/thu-hoi/) lists every
+# revoked diploma of the deployment, newest decision first, 20 a page (``?trang=``), optionally searched by serial
+# number or name (``?q=``, without diacritics); ``?format=json`` (or ``Accept: application/json``) gives the same as
+# JSON for the portal. It shows what the decision publishes — type, serial, entry number, name, date of birth,
+# issuer, the decision's number and date, the reason — and nothing about a valid diploma: rows come from
+# ``DiplomaRevocation`` whose diploma is REVOKED. Deliberately public data, so unlike a lookup it is cacheable by
+# browsers and the portal's proxies for ``REVOCATIONS_MAX_AGE`` seconds (``Cache-Control: public``, ``Vary: Accept,
+# Origin``); sessionless, GET only (nothing to forge), embeddable by the portal's origins like every portal page;
+# a search (``q``) counts against the per-IP budget of the portal (a 429 is never cached).
+
+REVOCATIONS_PER_PAGE = 20
+REVOCATIONS_MAX_AGE = 300
+QUERY_MAX_LENGTH = 100
+
+
+def published_revocations(q: str = ""):
+    """The revocations on the public list, newest decision first; ``q`` matches a serial number (part of it) or a
+    holder's name without diacritics."""
+    rows = (
+        DiplomaRevocation.objects.filter(diploma__status=DiplomaStatus.REVOKED)
+        .select_related("diploma", "diploma__issuer")
+        .order_by("-decision_date", "-pk")
+    )
+    q = nfc(q)
+    if q:
+        condition = Q(diploma__search_key__contains=search_key(q))
+        with contextlib.suppress(ValueError):  # not a serial number: the name only
+            condition |= Q(diploma__serial__contains=rules.normalise_serial(q))
+        rows = rows.filter(condition)
+    return rows
+
+
+def revocation_data(revocation) -> dict[str, Any]:
+    """One published revocation as JSON-ready data (ISO dates)."""
+    diploma = revocation.diploma
+    return {
+        "kind": diploma.kind,
+        "kind_display": diploma.get_kind_display(),
+        "serial": diploma.serial,
+        "entry_label": diploma.entry_label,
+        "full_name": diploma.full_name,
+        "birth_date": diploma.birth_date.isoformat(),
+        "issuer": diploma.issuer.name,
+        "decision_number": revocation.decision_number,
+        "decision_date": revocation.decision_date.isoformat(),
+        "reason": revocation.reason,
+        "reason_display": revocation.get_reason_display(),
+    }
+
+
+class RevocationList(View):
+    """Danh sách văn bằng bị thu hồi (public, cacheable; see the section's comment)."""
+
+    template_name = "exams/portal/revocations.html"
+    http_method_names = ["get", "head", "options"]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.csrf_exempt = True  # GET only and sessionless: nothing to forge
+        return sessionless(view)
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response = LookupView.finish(self, request, response)  # CSP, embedding, CORS, Vary; no-store by default
+        if response.status_code == 200 and request.method in ("GET", "HEAD"):
+            response["Cache-Control"] = f"public, max-age={REVOCATIONS_MAX_AGE}"
+        return response
+
+    def options(self, request, *args, **kwargs) -> HttpResponse:
+        response = HttpResponse(status=204)
+        response["Allow"] = "GET, HEAD, OPTIONS"
+        return response
+
+    def _url(self, q: str, page: int | None = None, *, as_json: bool = False) -> str:
+        params = {k: v for k, v in (("q", q), ("trang", page), ("format", "json" if as_json else "")) if v}
+        base = reverse("portal:diploma-revocations")
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        as_json = LookupView.wants_json(request)
+        q = nfc(request.GET.get("q", ""))[:QUERY_MAX_LENGTH]
+        if q:
+            verdict = throttle.hit_ip(client_ip(request))
+            if not verdict.allowed:
+                message = MSG_THROTTLED.format(minutes=max(1, -(-verdict.retry_after // 60)))
+                if as_json:
+                    response = LookupView.json({"throttled": True, "message": message}, status=429)
+                else:
+                    response = HttpResponse(
+                        render_to_string(self.template_name, {"title": TITLE_REVOCATIONS, "q": q, "message": message}),
+                        status=429,
+                    )
+                response["Retry-After"] = str(verdict.retry_after)
+                return response
+        paginator = Paginator(published_revocations(q), REVOCATIONS_PER_PAGE)
+        page = paginator.get_page(request.GET.get("trang"))
+        previous_url = self._url(q, page.previous_page_number(), as_json=as_json) if page.has_previous() else None
+        next_url = self._url(q, page.next_page_number(), as_json=as_json) if page.has_next() else None
+        if as_json:
+            return LookupView.json(
+                {
+                    "count": paginator.count,
+                    "page": page.number,
+                    "pages": paginator.num_pages,
+                    "q": q,
+                    "previous": previous_url,
+                    "next": next_url,
+                    "results": [revocation_data(r) for r in page.object_list],
+                }
+            )
+        context = {
+            "title": TITLE_REVOCATIONS,
+            "q": q,
+            "page": page,
+            "count": paginator.count,
+            "revocations": list(page.object_list),
+            "previous_url": previous_url,
+            "next_url": next_url,
+            "action": reverse("portal:diploma-revocations"),
+            "json_url": self._url(q, page.number if page.number > 1 else None, as_json=True),
+        }
+        return HttpResponse(render_to_string(self.template_name, context))
+
+
+TITLE_REVOCATIONS = "Văn bằng bị thu hồi, hủy bỏ"
+
+portal_urlpatterns.append(path("van-bang/thu-hoi/", RevocationList.as_view(), name="diploma-revocations"))

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from sms.accounts.actors import actor_from_request
 from sms.accounts.scoping import get_visible_or_404, visible_to
-from sms.api.serializers import RELATION_ERRORS, ScopedModelSerializer
+from sms.api.serializers import RELATION_ERRORS, ImportCountsSerializer, ImportRowSerializer, ScopedModelSerializer
 from sms.api.viewsets import ScopedMixin, ScopedReadOnlyViewSet
 from sms.exports import xlsx
 from sms.files.validators import validate_upload
@@ -366,24 +366,6 @@ class MarksImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=True, help_text="Chỉ kiểm tra, không lưu (mặc định).")
 
 
-class MarksImportRowSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="Số dòng trong tệp Excel.")
-    status = serializers.ChoiceField(choices=list(Status.LABELS.items()))
-    status_display = serializers.CharField()
-    errors = serializers.ListField(child=serializers.CharField(), help_text="Lỗi của dòng, có tên cột.")
-    column_errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="Lỗi theo cột: tên cột → các lỗi."
-    )
-    notes = serializers.ListField(child=serializers.CharField())
-
-
-class MarksImportCountsSerializer(serializers.Serializer):
-    new = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    error = serializers.IntegerField()
-
-
 class MarksImportSavedSerializer(serializers.Serializer):
     saved = serializers.IntegerField(help_text="Số điểm đã ghi (mới hoặc thay đổi).")
     unchanged = serializers.IntegerField(help_text="Số dòng không đổi.")
@@ -395,9 +377,9 @@ class MarksImportResultSerializer(serializers.Serializer):
     ok = serializers.BooleanField(help_text="Tệp không có lỗi nào.")
     saved = serializers.BooleanField(help_text="Đã lưu (chỉ khi xác nhận và tệp không có lỗi).")
     errors = serializers.ListField(child=serializers.CharField(), help_text="Mọi lỗi: của cả tệp và của từng dòng.")
-    counts = MarksImportCountsSerializer()
+    counts = ImportCountsSerializer()
     result = MarksImportSavedSerializer(allow_null=True)
-    rows = MarksImportRowSerializer(many=True)
+    rows = ImportRowSerializer(many=True)
 
 
 def _column_errors(row, columns) -> dict[str, list[str]]:

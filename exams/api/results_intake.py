@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sms.accounts.scoping import get_visible_or_404
+from sms.api.serializers import ImportCountsSerializer, ImportRowSerializer
 from sms.api.viewsets import ScopedMixin
 from sms.exports import xlsx
 from sms.files.validators import validate_upload
@@ -45,23 +46,8 @@ class ResultsImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=True, help_text="Chỉ kiểm tra, không lưu (mặc định).")
 
 
-class ResultsRowSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="Số dòng trong tệp Excel.")
-    status = serializers.ChoiceField(choices=list(Status.LABELS.items()))
-    status_display = serializers.CharField()
+class ResultsRowSerializer(ImportRowSerializer):
     number = serializers.CharField(help_text="Số báo danh như trong tệp.")
-    errors = serializers.ListField(child=serializers.CharField(), help_text="Lỗi của dòng, có tên cột.")
-    column_errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="Lỗi theo cột: tên cột → các lỗi."
-    )
-    notes = serializers.ListField(child=serializers.CharField())
-
-
-class ResultsCountsSerializer(serializers.Serializer):
-    new = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    error = serializers.IntegerField()
 
 
 BLIND = "null khi không so sánh với điểm đã lưu (người nhập không thuộc ban thư ký hoặc chủ tịch hội đồng thi)."
@@ -88,7 +74,7 @@ class ResultsImportResultSerializer(serializers.Serializer):
     saved = serializers.BooleanField(help_text="Đã lưu (chỉ khi xác nhận và tệp không có lỗi).")
     errors = serializers.ListField(child=serializers.CharField(), help_text="Mọi lỗi: của cả tệp và của từng dòng.")
     subjects = serializers.DictField(child=serializers.CharField(), help_text="Cột trong tệp → mã môn thi.")
-    counts = ResultsCountsSerializer()
+    counts = ImportCountsSerializer()
     result = ResultsSavedSerializer(allow_null=True)
     rows = ResultsRowSerializer(many=True)
 

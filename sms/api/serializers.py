@@ -10,6 +10,7 @@ from rest_framework import serializers
 from sms.accounts.actors import actor_from_request
 from sms.accounts.models import User
 from sms.accounts.scoping import METHOD_ACTIONS, people_in, units_for, visible_to
+from sms.imports import STATUS_CHOICES
 from sms.org.models import Unit
 
 from .errors import django_validation_to_dict
@@ -102,3 +103,28 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             if field.name not in attrs and (not field.editable or field.primary_key):
                 names.append(field.name)
         return names
+
+
+# --- the shape of an import preview (``sms.imports``), shared by every module's import endpoint ----------------
+
+
+class ImportRowSerializer(serializers.Serializer):
+    """One row of an import preview: its Excel row number, status, errors (by column too) and notes."""
+
+    row = serializers.IntegerField(help_text="Số dòng trong tệp Excel.")
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    status_display = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField(), help_text="Lỗi của dòng, có tên cột.")
+    column_errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Lỗi theo cột: tên cột → các lỗi."
+    )
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class ImportCountsSerializer(serializers.Serializer):
+    """How many rows of a preview are new, updated, unchanged and in error."""
+
+    new = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    error = serializers.IntegerField()

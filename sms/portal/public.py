@@ -16,6 +16,8 @@ PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
         "portal:exam-application-form",
         "portal:exam-application-status",
         "portal:exam-application-edit",
+        # module (e): revoked diplomas, published (TT21/2019; exams/portal.py)
+        "portal:diploma-revocations",
     }
 )
 #: route namespaces that handle their own authentication (the operators' Django admin)
