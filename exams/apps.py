@@ -62,7 +62,15 @@ class ExamsConfig(AppConfig):
             ),
         )
         register("exams", _seed_exams, order=300)
+        register("exams-diplomas", _seed_diplomas, order=310)
         register_login_notes(_board_logins)
+
+
+def _seed_diplomas(ctx) -> None:
+    """Issuers, last year's THCS graduates and their register, this year's first graduation round."""
+    from .seed_diplomas import seed_diplomas
+
+    seed_diplomas(ctx)
 
 
 def _seed_exams(ctx) -> None:

@@ -85,6 +85,10 @@ class Status:
     }
 
 
+#: a row's status as choices (the import APIs' schema names them ImportRowStatusEnum)
+STATUS_CHOICES = list(Status.LABELS.items())
+
+
 @dataclass(frozen=True)
 class Column:
     header: str

@@ -259,6 +259,16 @@ SPECTACULAR_SETTINGS = {
         "ExamKindEnum": "exams.models.ExamKind",
         "PointRuleKindEnum": "exams.models.PointRule.Kind",
         "BoardRoleEnum": "exams.models.BoardRole",
+        "DiplomaKindEnum": "exams.models.DiplomaKind",
+        "GraduationLevelEnum": "exams.models.GraduationLevel",
+        "RoundStatusEnum": "exams.models.RoundStatus",
+        "DiplomaStatusEnum": "exams.models.DiplomaStatus",
+        "CouncilRoleEnum": "exams.models.CouncilRole",
+        "CopyRequesterEnum": "exams.models.diplomas.COPY_REQUESTER_CHOICES",
+        "RevocationReasonEnum": "exams.models.diplomas.REVOCATION_REASON_CHOICES",
+        "CorrectionGroundEnum": "exams.models.diplomas.CORRECTION_GROUND_CHOICES",
+        "GuardianRelationEnum": "students.models.Relation",
+        "ImportRowStatusEnum": "sms.imports.STATUS_CHOICES",
     },
 }
 

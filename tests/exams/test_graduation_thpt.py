@@ -64,8 +64,8 @@ class Thpt:
         self.n += 1
         student = Student.objects.create(
             school=self.school,
-            learner_code=f"{self.school.pk:03d}{self.n:07d}",
-            personal_id=f"{self.school.pk:03d}{self.n:09d}",
+            learner_code=f"{self.school.pk % 1000:03d}{self.n:07d}",
+            personal_id=f"{self.school.pk % 1000:03d}{self.n:09d}",
             full_name=name,
             birth_date=dt.date(2009, 1, 1) + dt.timedelta(days=self.n),
             sex="F" if "Thị" in name or "Thu" in name else "M",
