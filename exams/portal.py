@@ -38,9 +38,10 @@ from django.utils.http import urlencode
 from django.views import View
 
 from sms.accounts.middleware import sessionless
+from sms.accounts.roles import UnitKind
 from sms.net import client_ip
 from sms.org.catalogue import ETHNIC_CHOICES
-from sms.portal import throttle
+from sms.portal import feeds, throttle
 from sms.portal.lookups import MSG_THROTTLED, LookupView
 from sms.text import nfc, search_key
 
@@ -674,3 +675,74 @@ class RevocationList(View):
 TITLE_REVOCATIONS = "Văn bằng bị thu hồi, hủy bỏ"
 
 portal_urlpatterns.append(path("van-bang/thu-hoi/", RevocationList.as_view(), name="diploma-revocations"))
+
+
+# --- announcements (Art. 17.5): application windows, exam timetables, publication dates -------------------------
+
+#: exams announced to the public: those of a Sở or Phòng, and any taking online applications (a school's own
+#: competition stays inside the school); of this and last school year
+_ANNOUNCING_UNITS = (UnitKind.SO, UnitKind.PHONG)
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%H:%M ngày %d/%m/%Y")
+
+
+@feeds.announcements
+def exam_announcements(now) -> list[feeds.Announcement]:
+    """The public announcements of the exams (two queries)."""
+    year = timezone.localtime(now).year
+    exams = (
+        Exam.objects.filter(start_year__gte=year - 2)
+        .filter(Q(unit__kind__in=_ANNOUNCING_UNITS) | Q(accepts_online=True))
+        .select_related("unit")
+        .prefetch_related("subjects")
+        .order_by("-start_year", "pk")
+    )
+    board = reverse("portal:announcements")
+    items: list[feeds.Announcement] = []
+    for exam in exams:
+        author = exam.unit.name
+        if exam.accepts_online and exam.applications_open_at and exam.applications_close_at:
+            items.append(
+                feeds.Announcement(
+                    key=f"exam-{exam.pk}-applications",
+                    title=f"Nhận hồ sơ trực tuyến: {exam.name}",
+                    summary=(
+                        f"Nhận hồ sơ trực tuyến từ {_local(exam.applications_open_at)} "
+                        f"đến {_local(exam.applications_close_at)}."
+                    ),
+                    link=reverse("portal:exam-application-list"),
+                    updated=exam.created_at,
+                    category="Tuyển sinh",
+                    author=author,
+                )
+            )
+        timed = [s for s in exam.subjects.all() if s.starts_at]
+        if timed:
+            lines = [f"{s.name}: {_local(s.starts_at)} ({s.duration_minutes} phút)" for s in timed]
+            items.append(
+                feeds.Announcement(
+                    key=f"exam-{exam.pk}-timetable",
+                    title=f"Lịch thi: {exam.name}",
+                    summary="\n".join(lines),
+                    link=f"{board}#exam-{exam.pk}-timetable",
+                    updated=exam.created_at,
+                    category="Lịch thi",
+                    author=author,
+                )
+            )
+        if exam.results_publish_at:
+            published = exam.results_publish_at <= now
+            items.append(
+                feeds.Announcement(
+                    key=f"exam-{exam.pk}-results",
+                    title=f"{'Đã công bố kết quả' if published else 'Lịch công bố kết quả'}: {exam.name}",
+                    summary=f"Kết quả được công bố lúc {_local(exam.results_publish_at)}.",
+                    link=f"{board}#exam-{exam.pk}-results",
+                    updated=exam.results_publish_at if published else exam.created_at,
+                    category="Kết quả thi",
+                    author=author,
+                )
+            )
+    return items

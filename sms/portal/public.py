@@ -11,6 +11,9 @@ PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
     {
         "login",
         "health",
+        # the portal's announcements (Art. 17.5; sms/portal/feeds.py)
+        "portal:announcements",
+        "portal:announcements-feed",
         # module (e): the public online application (exams/portal.py)
         "portal:exam-application-list",
         "portal:exam-application-form",

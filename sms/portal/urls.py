@@ -10,7 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.apps import apps
+from django.urls import path
 from django.utils.module_loading import module_has_submodule
+
+from . import feeds
 
 app_name = "portal"
 
@@ -24,4 +27,8 @@ def module_patterns() -> list:
     return patterns
 
 
-urlpatterns: list = [*module_patterns()]
+urlpatterns: list = [
+    path("thong-bao/", feeds.page_view, name="announcements"),
+    path("thong-bao/atom.xml", feeds.feed_view, name="announcements-feed"),
+    *module_patterns(),
+]
