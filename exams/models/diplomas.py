@@ -381,12 +381,6 @@ class GraduationEntry(models.Model):
         self.sort_key = sort_key(self.full_name)
         super().save(*args, **kwargs)
 
-    @property
-    def reason_texts(self) -> list[str]:
-        """The reasons as printed (select the round with the entries)."""
-        table = rules.THPT_REASONS if self.round.level == GraduationLevel.THPT else rules.THCS_REASONS
-        return [table.get(code, code) for code in self.reasons]
-
 
 # --- the register -----------------------------------------------------------------------------------------------
 
