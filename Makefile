@@ -9,7 +9,7 @@ PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint install browser migrate seed serve check-deploy clean
+.PHONY: demo test test-fast lint install browser migrate seed serve check-deploy clean bench-portal
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -52,7 +52,25 @@ lint: install
 
 check-deploy: install
 	SMS_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	  ALLOWED_HOSTS=sgd.example.edu.vn $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=sgd.example.edu.vn PORTAL_PUBLIC_URL=https://sgd.example.edu.vn $(PY) manage.py check --deploy --fail-level WARNING
+
+# The results-day benchmark of the public lookups (issue 9, bench/portal_bench.py): gunicorn, PostgreSQL and
+# Redis on this machine, loaded by wrk. Not part of `make test`. BENCH_DATABASE_URL is WIPED: give it a
+# database of its own. Debian's wrk (and redis-server, when no Redis answers on 127.0.0.1:6379) are installed
+# when missing; BENCH_ARGS passes options (e.g. BENCH_ARGS="--reuse --rounds 3").
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sms_bench_portal
+BENCH_ARGS ?=
+bench-portal: install
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "Cài wrk (gói wrk của Debian) cho bài đo tra cứu"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi
+	@if ! command -v redis-server >/dev/null 2>&1 && [ -z "$(REDIS_URL)" ] && \
+	    ! $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
+	  echo "Cài redis-server (gói của Debian): bộ đếm giới hạn tra cứu chạy trên Redis"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	fi
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/portal_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

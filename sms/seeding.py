@@ -72,3 +72,18 @@ def register_login_notes(fn: Callable[[], list[tuple[str, str, str]]]) -> None:
 
 def login_notes() -> list[tuple[str, str, str]]:
     return [row for fn in _login_notes for row in fn()]
+
+
+#: functions listing public lookups worth trying in the demo: (path, what to type)
+_public_notes: list[Callable[[], list[tuple[str, str]]]] = []
+
+
+def register_public_notes(fn: Callable[[], list[tuple[str, str]]]) -> None:
+    """A module lists a public lookup of the demo that finds something (a learner code and birth
+    date with published results, a diploma serial); ``seed_demo`` prints them after the logins."""
+    if fn not in _public_notes:
+        _public_notes.append(fn)
+
+
+def public_notes() -> list[tuple[str, str]]:
+    return [row for fn in _public_notes for row in fn()]

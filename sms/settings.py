@@ -307,6 +307,9 @@ PORTAL_ORIGINS = env_list("PORTAL_ORIGINS")
 # Lookups per client IP per minute, and misses per identifier per hour (see sms.portal.throttle).
 PORTAL_RATE_PER_IP = int(env("PORTAL_RATE_PER_IP", "60") or 60)
 PORTAL_MISSES_PER_IDENTIFIER = int(env("PORTAL_MISSES_PER_IDENTIFIER", "10") or 10)
+# The public address of this server as the portal's visitors reach it: the QR codes printed on
+# record books and diplomas open <PORTAL_PUBLIC_URL>/cong/kiem-tra/?ma=<token>.
+PORTAL_PUBLIC_URL = env("PORTAL_PUBLIC_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 
 # --- security ------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from sms.api.viewsets import ApiViewMixin
+from sms.portal import documents as portal_documents
 from sms.portal import views as portal_views
 
 
@@ -38,6 +39,7 @@ urlpatterns = [
     path("tep/", include("sms.files.urls")),
     path("tac-vu/", include("sms.jobs.urls")),
     path("cong/", include("sms.portal.urls")),
+    path("ma-kiem-tra/<int:pk>/thu-hoi/", portal_documents.TokenRevokeView.as_view(), name="document-token-revoke"),
     # the eight information systems of Circular 53/2012, Art. 15.1 (a)–(h)
     path("hoc-sinh/", include("students.urls")),
     path("giao-vien/", include("teachers.urls")),

@@ -47,6 +47,54 @@ def text(value) -> str:
     return escape(nfc("" if value is None else str(value)))
 
 
+#: the check URL under a QR code: small, on one line, shrunk down to this size before widening
+QR_URL_FONT_SIZE = 6.5
+QR_URL_MIN_FONT_SIZE = 5
+
+
+def qr_code(url: str, *, size: float = 24 * mm, caption: str = "") -> Flowable:
+    """A QR code carrying ``url`` (reportlab's own encoder, error correction M), ``size`` wide,
+    then ``caption`` if any, then ``url`` itself in small print on one line (a link in the PDF):
+    a document's check page (``sms.portal.documents``), which people without a scanner type in.
+
+    The URL is never broken across lines (it is typed back, and read back from the PDF): its
+    line is as wide as it needs, at a size between 6.5 and 5 points."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    family = fonts.register()
+    url = nfc(url).strip()
+    widget = QrCodeWidget(url, barLevel="M", barBorder=2)
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(
+        size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0], initialFontName=fonts.register()
+    )
+    drawing.add(widget)
+
+    base = max(size, 40 * mm)
+    font_size = QR_URL_FONT_SIZE
+    while font_size > QR_URL_MIN_FONT_SIZE and stringWidth(url, family, font_size) > base:
+        font_size -= 0.5
+    width = max(base, stringWidth(url, family, font_size) + 2)
+    url_style = ParagraphStyle(
+        "qr-url", fontName=family, fontSize=font_size, leading=font_size + 1.5, alignment=TA_CENTER,
+        splitLongWords=0,
+    )  # fmt: skip
+    link = escape(url, {'"': "&quot;"})
+    rows: list[list] = [[drawing]]
+    if caption and nfc(caption).strip() != url:
+        style = ParagraphStyle("qr-caption", fontName=family, fontSize=7, leading=8.5, alignment=TA_CENTER)
+        rows.append([Paragraph(text(caption), style)])
+    rows.append([Paragraph(f'<link href="{link}">{text(url)}</link>', url_style)])
+    table = Table(rows, colWidths=[width])
+    table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 1), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 1), (-1, -1), 1),
+                               ("FONTNAME", (0, 0), (-1, -1), family)]))  # fmt: skip
+    return table
+
+
 def stylesheet() -> StyleSheet1:
     family = fonts.register()
     sheet = StyleSheet1()

@@ -27,9 +27,11 @@ What the base guarantees, so no lookup has to remember it:
 - Identifiers and secrets come from the POST body (form-encoded or JSON), never the URL.
   GET only shows the empty form. The identifier is normalised (NFC, trimmed, case) before
   it is counted, looked up or logged.
-- Throttled per client IP (every lookup, ``PORTAL_RATE_PER_IP`` a minute) before anything
-  else, and per identifier (misses only, ``PORTAL_MISSES_PER_IDENTIFIER`` an hour) before the
-  lookup runs: HTTP 429, a Vietnamese message and ``Retry-After``.
+- Throttled per client IP (every lookup, ``PORTAL_RATE_PER_IP`` a minute, valid or not) and
+  per identifier (misses only, ``PORTAL_MISSES_PER_IDENTIFIER`` an hour) before the lookup
+  runs: HTTP 429, a Vietnamese message and ``Retry-After``. Only the form's own checks run
+  before (no query: a form must not read the database to validate); a throttled request gets
+  its 429 whatever it sent. Both counters move in one round trip to the cache.
 - A miss is one answer: an unknown identifier and a wrong secret give the same status and the
   same bytes (nothing typed is echoed back).
 - Every lookup is logged (``LookupLog``: kind, identifier, found, throttled, IP, time) in one
@@ -44,6 +46,7 @@ What the base guarantees, so no lookup has to remember it:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Mapping
@@ -51,15 +54,17 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views import View
 
 from sms.accounts.middleware import sessionless
 from sms.net import client_ip
 
-from . import throttle
+from . import store, throttle
 from .models import LookupLog
 
 MSG_NOT_FOUND = "Không tìm thấy thông tin phù hợp. Vui lòng kiểm tra lại các thông tin đã nhập."
@@ -72,12 +77,90 @@ JSON_TYPE = "application/json"
 HTML_TYPE = "text/html"
 
 
+#: the log's INSERT; its columns are named from the model when first used
+_LOG_INSERT: str | None = None
+
+
+def _log_insert(connection) -> str:
+    global _LOG_INSERT
+    if _LOG_INSERT is None:
+        quote = connection.ops.quote_name
+        names = ("kind", "identifier", "found", "throttled", "ip", "at", "unit")
+        columns = ", ".join(quote(LookupLog._meta.get_field(name).column) for name in names)
+        values = ", ".join(["%s"] * len(names))
+        _LOG_INSERT = f"INSERT INTO {quote(LookupLog._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    return _LOG_INSERT
+
+
+def _binds_on_client(cursor) -> bool:
+    """Whether the cursor merges the parameters into the SQL text itself (Django's default on
+    psycopg 3, always on psycopg2): then several statements may share one ``execute``."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    if not is_psycopg3:
+        return True
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
+
+
+def write_log(kind: str, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
+    """One row of the lookup log. On PostgreSQL its commit does not wait for the WAL to reach
+    the disk (``synchronous_commit`` off for this transaction only): a crash may lose the last
+    fraction of a second of log rows, never corrupt them, and no other write of the process is
+    affected. That keeps the log off the results-day hot path.
+
+    Outside a transaction (a request) it is ONE round trip: ``BEGIN; SET LOCAL …; INSERT …;
+    COMMIT`` sent as one text, instead of four (BEGIN, SET LOCAL, INSERT, COMMIT). Inside one
+    (a test, a caller's ``atomic``) it joins it through a savepoint."""
+    connection = connections[router.db_for_write(LookupLog)]
+    if connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            if _binds_on_client(cursor):
+                params = [kind, identifier, found, throttled, ip, timezone.now(), unit_id]
+                try:
+                    cursor.execute(
+                        f"BEGIN; SET LOCAL synchronous_commit TO OFF; {_log_insert(connection)}; COMMIT", params
+                    )
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        cursor.execute("ROLLBACK")
+                    raise
+                return
+    row = LookupLog(kind=kind, identifier=identifier, found=found, throttled=throttled, ip=ip, unit_id=unit_id)
+    if connection.vendor != "postgresql":
+        row.save(force_insert=True, using=connection.alias)
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        row.save(force_insert=True, using=connection.alias)
+
+
 def portal_origins() -> list[str]:
     return [origin.rstrip("/") for origin in getattr(settings, "PORTAL_ORIGINS", []) or []]
 
 
 def frame_ancestors() -> str:
     return " ".join(["'self'", *portal_origins()])
+
+
+def portal_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The headers of every public portal answer: never cached by intermediaries, framed only by
+    the portal's origins, CORS only for them, not indexed."""
+    # No Expires (it carries the current time): two answers to two lookups stay identical.
+    patch_cache_control(response, no_cache=True, no_store=True, must_revalidate=True, private=True, max_age=0)
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors()}"
+    )
+    response.xframe_options_exempt = True  # frame-ancestors above decides who may embed
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    origin = request.headers.get("Origin", "").rstrip("/")
+    if origin and origin in portal_origins():
+        response["Access-Control-Allow-Origin"] = origin
+    patch_vary_headers(response, ("Origin", "Accept"))
+    return response
 
 
 class LookupView(View):
@@ -112,6 +195,12 @@ class LookupView(View):
         """(label, value) pairs the base page shows; templates may render ``result`` themselves."""
         return [(str(k), v) for k, v in self.result_data(result).items()]
 
+    def identifier_of(self, data: Mapping[str, Any]) -> str:
+        """The identifier counted by the throttle and logged, from the cleaned ``data``: the
+        identifier field, unless the lookup names its item by more than one field (an exam's
+        candidate number is "exam/number")."""
+        return data.get(self.identifier_field) or ""
+
     def log_unit_id(self, data: Mapping[str, Any], result: Any | None) -> int | None:
         """The unit whose portal answered, stored on the log row (for the department's readers)."""
         return None
@@ -131,19 +220,7 @@ class LookupView(View):
         return self.finish(request, response)
 
     def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        # No Expires (it carries the current time): two answers to two lookups stay identical.
-        patch_cache_control(response, no_cache=True, no_store=True, must_revalidate=True, private=True, max_age=0)
-        response["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-            f"frame-ancestors {frame_ancestors()}"
-        )
-        response.xframe_options_exempt = True  # frame-ancestors above decides who may embed
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        origin = request.headers.get("Origin", "").rstrip("/")
-        if origin and origin in portal_origins():
-            response["Access-Control-Allow-Origin"] = origin
-        patch_vary_headers(response, ("Origin", "Accept"))
-        return response
+        return portal_headers(request, response)
 
     def options(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         """CORS preflight: allowed only for the portal's origins (the headers are added in finish)."""
@@ -159,10 +236,16 @@ class LookupView(View):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # The query string is never read for identifiers: the form is always empty.
         if self.wants_json(request):
-            fields = [
-                {"name": name, "label": str(field.label or name), "required": field.required}
-                for name, field in self.form_class().fields.items()
-            ]
+            fields = []
+            for name, field in self.form_class().fields.items():
+                described = {"name": name, "label": str(field.label or name), "required": field.required}
+                if getattr(field, "choices", None) is not None:
+                    described["choices"] = [
+                        {"value": str(value), "label": str(label)} for value, label in field.choices if value != ""
+                    ]
+                if field.help_text:
+                    described["help"] = str(field.help_text)
+                fields.append(described)
             return self.json({"kind": self.kind, "title": self.title, "method": "POST", "fields": fields})
         return self.page(request, form=self.form_class())
 
@@ -170,28 +253,28 @@ class LookupView(View):
         as_json = self.wants_json(request)
         ip = client_ip(request)
         data = self.body_data(request)
-        raw_identifier = (data or {}).get(self.identifier_field)
-        identifier = self.normalise(raw_identifier)
-
-        verdict = throttle.hit_ip(ip)
-        if not verdict.allowed:
-            self.log(identifier, ip=ip, found=False, throttled=True)
-            return self.throttled(request, verdict.retry_after, as_json)
-        if data is None:
-            return self.invalid(request, None, as_json)
-
-        data[self.identifier_field] = identifier
-        form = self.form_class(data)
-        if not form.is_valid():
+        identifier = self.normalise((data or {}).get(self.identifier_field))
+        form = None
+        if data is not None:
+            data[self.identifier_field] = identifier
+            form = self.form_class(data)
+        # The form is checked before the address is counted (no query; a throttled request gets
+        # its 429 whatever it sent): a valid request is then counted and reserved in one round trip.
+        if form is None or not form.is_valid():
+            verdict = throttle.hit_ip(ip)
+            if not verdict.allowed:
+                self.log(identifier, ip=ip, found=False, throttled=True)
+                return self.throttled(request, verdict.retry_after, as_json)
             return self.invalid(request, form, as_json)
         cleaned = dict(form.cleaned_data)
-        identifier = self.normalise(cleaned.get(self.identifier_field))
-        cleaned[self.identifier_field] = identifier
+        cleaned[self.identifier_field] = self.normalise(cleaned.get(self.identifier_field))
+        identifier = self.normalise(self.identifier_of(cleaned))
 
-        verdict = throttle.reserve_attempt(self.kind, identifier)
-        if not verdict.allowed:
-            self.log(identifier, ip=ip, found=False, throttled=True)
-            return self.throttled(request, verdict.retry_after, as_json)
+        by_ip, by_identifier = throttle.hit_ip_and_reserve(ip, self.kind, identifier)
+        for verdict in (by_ip, by_identifier):
+            if not verdict.allowed:
+                self.log(identifier, ip=ip, found=False, throttled=True)
+                return self.throttled(request, verdict.retry_after, as_json)
 
         result = self.lookup(cleaned)
         found = result is not None
@@ -229,10 +312,12 @@ class LookupView(View):
 
     @staticmethod
     def wants_json(request: HttpRequest) -> bool:
-        fmt = request.GET.get("format")
+        fmt = request.GET.get("format") if request.META.get("QUERY_STRING") else None
         if fmt in ("json", "html"):
             return fmt == "json"
-        accept = request.headers.get("Accept", "").strip()
+        accept = request.META.get("HTTP_ACCEPT", "").strip()
+        if accept == JSON_TYPE:  # the portal's own calls: no negotiation to do
+            return True
         if accept and accept != "*/*":
             return request.get_preferred_type([HTML_TYPE, JSON_TYPE]) == JSON_TYPE
         return request.content_type == JSON_TYPE
@@ -240,9 +325,7 @@ class LookupView(View):
     # --- output ------------------------------------------------------------------------------
 
     def log(self, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
-        LookupLog.objects.create(
-            kind=self.kind, identifier=identifier, found=found, throttled=throttled, ip=ip, unit_id=unit_id
-        )
+        write_log(self.kind, identifier, ip=ip, found=found, throttled=throttled, unit_id=unit_id)
 
     @staticmethod
     def json(payload: dict, status: int = 200) -> JsonResponse:
@@ -306,3 +389,37 @@ class LookupView(View):
             response = self.page(request, status=429, form=self.form_class(), throttled=True, message=message)
         response["Retry-After"] = str(retry_after)
         return response
+
+
+class StoredLookup(LookupView):
+    """A lookup answered from the precomputed store (``sms.portal.store``): one indexed query.
+
+    ``store_key(data)`` is the store's key for the cleaned form (the identifier by default);
+    ``secret_field`` the form field holding the second secret, or None when the identifier
+    alone opens the item. The result is the list of the store's hits; ``result_data`` gives
+    their payloads as ``{"items": [...]}``.
+    """
+
+    store_kind: ClassVar[str] = ""
+    secret_field: ClassVar[str | None] = None
+
+    def store_key(self, data: Mapping[str, Any]) -> str:
+        return self.identifier_of(data)
+
+    def secret_of(self, data: Mapping[str, Any]) -> Any:
+        return data.get(self.secret_field) if self.secret_field else None
+
+    def lookup(self, data: Mapping[str, Any]) -> list[store.Hit] | None:
+        key = self.store_key(data)
+        if not key:
+            return None
+        hits = store.find(
+            self.store_kind or self.kind, key, self.secret_of(data), need_secret=self.secret_field is not None
+        )
+        return hits or None
+
+    def result_data(self, result: list[store.Hit]) -> dict[str, Any]:
+        return {"items": [hit.payload for hit in result]}
+
+    def log_unit_id(self, data: Mapping[str, Any], result: list[store.Hit] | None) -> int | None:
+        return result[0].unit_id if result else None

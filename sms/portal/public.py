@@ -14,6 +14,8 @@ PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
         # the portal's announcements (Art. 17.5; sms/portal/feeds.py)
         "portal:announcements",
         "portal:announcements-feed",
+        # the check page a printed QR code opens (sms/portal/documents.py)
+        "portal:document-check",
         # module (e): the public online application (exams/portal.py)
         "portal:exam-application-list",
         "portal:exam-application-form",
@@ -21,6 +23,10 @@ PUBLIC_ROUTE_NAMES: frozenset[str] = frozenset(
         "portal:exam-application-edit",
         # module (e): revoked diplomas, published (TT21/2019; exams/portal.py)
         "portal:diploma-revocations",
+        # the three lookups of Art. 14.7–14.9, each answered from the precomputed store
+        "portal:student-results",  # students/portal.py
+        "portal:exam-scores",  # exams/portal_scores.py
+        "portal:diploma-lookup",  # exams/portal_diplomas.py
     }
 )
 #: route namespaces that handle their own authentication (the operators' Django admin)

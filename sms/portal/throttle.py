@@ -19,17 +19,31 @@ network, the block one subscriber gets.
 
 Identifiers never reach the cache in clear: the key carries an HMAC of (kind, identifier)
 with the project's secret key.
+
+Cost (results day, ``bench/portal_bench.py``). On Django's Redis cache the counters do not go
+through the cache API (``cache.add`` + ``cache.incr``, which checks ``EXISTS`` first: three or
+four round trips per counter, each building a new redis-py client): each thread keeps its own
+connection to the cache's Redis (``_exchange``) and a change of counters is ONE write of
+``SET key <start> EX <window> NX`` (creates the window's key with its expiry, on any Redis
+version) + ``INCRBY`` per counter, and one read of the replies. ``hit_ip_and_reserve`` counts
+the address and reserves the identifier's place in that one round trip; giving the place back
+after a hit is sent without waiting (Redis applies it on arrival; its reply is read with the
+next exchange), so a lookup that finds its record waits for Redis once. Other cache backends
+(locmem in tests and on one process) take the portable ``add``/``incr`` path.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
+import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 
 from sms.text import nfc
@@ -68,8 +82,91 @@ def _window(length: int, now: float | None = None) -> tuple[int, int]:
     return number, retry_after
 
 
+class _Wire(threading.local):
+    """This thread's own connection to the cache's Redis (where Django writes), for the counters."""
+
+    def __init__(self):
+        self.connection = None
+        self.backend = None
+        self.pid = 0
+        self.unread = 0  # replies of commands sent without waiting, read before the next answer
+
+
+_wire = _Wire()
+
+
+def _hang_up() -> None:
+    if _wire.connection is not None:
+        with contextlib.suppress(Exception):
+            _wire.connection.disconnect()
+    _wire.connection, _wire.backend, _wire.unread = None, None, 0
+
+
+def _pack(commands: list[tuple]) -> bytes:
+    """Commands in the Redis protocol (RESP): arrays of bulk strings."""
+    out = []
+    for command in commands:
+        out.append(b"*%d\r\n" % len(command))
+        for arg in command:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def _exchange(backend, commands: list[tuple], *, wait: bool = True) -> list:
+    """Send ``commands`` to the Redis of ``backend`` in one write. With ``wait``, return their
+    replies (after reading those of earlier commands sent without waiting, which are already on
+    their way: one connection answers in order). Without, return at once: Redis applies them as
+    they arrive. A broken connection is dropped and the exchange tried once more on a new one
+    (at worst a counter counts one more: the safe side)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    for attempt in (1, 2):
+        wire = _wire
+        if wire.connection is None or wire.backend is not backend or wire.pid != os.getpid():
+            _hang_up()
+            # a connection of Django's pool for writes (the cache's first server), kept: never given back
+            wire.connection = backend._cache.get_client(write=True).connection_pool.make_connection()
+            wire.backend, wire.pid = backend, os.getpid()
+        connection = wire.connection
+        try:
+            connection.send_packed_command([_pack(commands)], check_health=False)
+            if not wait:
+                wire.unread += len(commands)
+                return []
+            for _ in range(wire.unread):
+                connection.read_response()
+            wire.unread = 0
+            return [connection.read_response() for _ in commands]
+        except (RedisConnectionError, RedisTimeoutError):
+            _hang_up()
+            if attempt == 2:
+                raise
+        except BaseException:
+            _hang_up()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _bump(changes: list[tuple[str, int, int]], *, wait: bool = True) -> list[int]:
+    """Add ``delta`` to each counter of ``changes`` — (key, window length, delta) — and return the new
+    values. A missing counter starts at 0 (at 1 for a decrement: nothing reserved is nothing to give
+    back) and expires shortly after its window. On Redis: one round trip for all of them, or none to
+    wait for without ``wait`` (nothing is returned then)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return [_count(key, length) if delta > 0 else _give_back(key) for key, length, delta in changes]
+    commands = []
+    for key, length, delta in changes:
+        full = backend.make_and_validate_key(key)
+        commands += [("SET", full, 0 if delta > 0 else 1, "EX", length + 5, "NX"), ("INCRBY", full, delta)]
+    replies = _exchange(backend, commands, wait=wait)
+    return [int(value) for value in replies[1::2]]
+
+
 def _count(key: str, length: int) -> int:
-    """Add one to ``key`` (created at 0 if absent) and return the new value."""
+    """Add one to ``key`` (created at 0 if absent) and return the new value (any cache backend)."""
     if cache.add(key, 1, timeout=length + 5):
         return 1
     try:
@@ -79,8 +176,18 @@ def _count(key: str, length: int) -> int:
         return 1
 
 
+def _give_back(key: str) -> int:
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
+        return cache.decr(key)
+    return 0
+
+
 def _read(key: str) -> int:
-    return int(cache.get(key) or 0)
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return int(cache.get(key) or 0)
+    (value,) = _exchange(backend, [("GET", backend.make_and_validate_key(key))])
+    return int(value or 0)
 
 
 def ip_bucket(ip: str) -> str:
@@ -94,13 +201,24 @@ def ip_bucket(ip: str) -> str:
     return str(address)
 
 
+def _ip_counter(ip: str, now: float | None) -> tuple[str, int]:
+    number, retry_after = _window(IP_WINDOW, now)
+    return f"{_PREFIX}:ip:{ip_bucket(ip)}:{number}", retry_after
+
+
+def _ip_verdict(count: int, retry_after: int) -> Verdict:
+    return Verdict(False, retry_after) if count > settings.PORTAL_RATE_PER_IP else Verdict(True, 0)
+
+
+def _identifier_verdict(count: int, retry_after: int) -> Verdict:
+    return Verdict(False, retry_after) if count > settings.PORTAL_MISSES_PER_IDENTIFIER else Verdict(True, 0)
+
+
 def hit_ip(ip: str, *, now: float | None = None) -> Verdict:
     """Count one lookup from ``ip``; refused once the minute's budget is spent."""
-    number, retry_after = _window(IP_WINDOW, now)
-    count = _count(f"{_PREFIX}:ip:{ip_bucket(ip)}:{number}", IP_WINDOW)
-    if count > settings.PORTAL_RATE_PER_IP:
-        return Verdict(False, retry_after)
-    return Verdict(True, 0)
+    key, retry_after = _ip_counter(ip, now)
+    (count,) = _bump([(key, IP_WINDOW, 1)])
+    return _ip_verdict(count, retry_after)
 
 
 def _identifier_counter(kind: str, identifier: str, now: float | None) -> tuple[str, int]:
@@ -112,16 +230,28 @@ def reserve_attempt(kind: str, identifier: str, *, now: float | None = None) -> 
     """Take one of ``identifier``'s misses for this hour before the lookup runs; refused when
     none is left. Give it back with ``release_attempt`` if the lookup finds the record."""
     key, retry_after = _identifier_counter(kind, identifier, now)
-    if _count(key, IDENTIFIER_WINDOW) > settings.PORTAL_MISSES_PER_IDENTIFIER:
-        return Verdict(False, retry_after)
-    return Verdict(True, 0)
+    (count,) = _bump([(key, IDENTIFIER_WINDOW, 1)])
+    return _identifier_verdict(count, retry_after)
+
+
+def hit_ip_and_reserve(ip: str, kind: str, identifier: str, *, now: float | None = None) -> tuple[Verdict, Verdict]:
+    """``hit_ip`` and ``reserve_attempt`` in one round trip: (the address's verdict, the
+    identifier's). When the address is refused, the lookup does not run, so the identifier's
+    place is given back at once (its verdict is then "allowed": it was not tried)."""
+    ip_key, ip_retry = _ip_counter(ip, now)
+    id_key, id_retry = _identifier_counter(kind, identifier, now)
+    ip_count, id_count = _bump([(ip_key, IP_WINDOW, 1), (id_key, IDENTIFIER_WINDOW, 1)])
+    by_ip = _ip_verdict(ip_count, ip_retry)
+    if not by_ip.allowed:
+        _bump([(id_key, IDENTIFIER_WINDOW, -1)], wait=False)
+        return by_ip, Verdict(True, 0)
+    return by_ip, _identifier_verdict(id_count, id_retry)
 
 
 def release_attempt(kind: str, identifier: str, *, now: float | None = None) -> None:
     """The lookup found the record: a hit does not count against the identifier."""
     key, _ = _identifier_counter(kind, identifier, now)
-    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing to give back
-        cache.decr(key)
+    _bump([(key, IDENTIFIER_WINDOW, -1)], wait=False)
 
 
 def misses(kind: str, identifier: str, *, now: float | None = None) -> int:

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.urls import path
 from django.utils.module_loading import module_has_submodule
 
-from . import feeds
+from . import documents, feeds
 
 app_name = "portal"
 
@@ -30,5 +30,6 @@ def module_patterns() -> list:
 urlpatterns: list = [
     path("thong-bao/", feeds.page_view, name="announcements"),
     path("thong-bao/atom.xml", feeds.feed_view, name="announcements-feed"),
+    path("kiem-tra/", documents.check_view, name="document-check"),
     *module_patterns(),
 ]

@@ -24,6 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Chromium's Local Network Access (142+) refuses a page on a public origin (the portal in
+    # `portal_frame`) framing the live server on localhost: the iframe shows chrome-error.
+    "--disable-features=LocalNetworkAccessChecks",
 ]
 
 
@@ -68,3 +71,36 @@ def open_page(browser, transactional_db, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+#: the department portal's origin in browser tests: a page Playwright serves itself (page.route)
+PORTAL_ORIGIN = "http://cong.sgd.test"
+
+
+@pytest.fixture
+def portal_frame(open_page, live_server, settings):
+    """A function opening ``path`` of the live server inside an iframe on the department
+    portal's own page (another origin, listed in PORTAL_ORIGINS), as a portal embeds a lookup.
+    Returns (page, frame): fill and read the lookup through ``frame``.
+
+    With ``origin=`` another origin hosts the iframe instead (not listed: the browser must
+    refuse to show the lookup; ``frame`` then never shows the form)."""
+    settings.PORTAL_ORIGINS = [PORTAL_ORIGIN]
+
+    def make(path: str, *, width: int = 390, height: int = 844, origin: str = PORTAL_ORIGIN):
+        page = open_page(width, height)
+        src = f"{live_server.url}{path}"
+        host = (
+            '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Cổng thông tin Sở GD&amp;ĐT</title>'
+            "</head><body><main><h1>Cổng thông tin Sở GD&amp;ĐT</h1>"
+            f'<iframe id="lookup" title="Tra cứu" src="{src}" style="width:100%;height:700px;border:0"></iframe>'
+            "</main></body></html>"
+        )
+        page.route(f"{origin}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=host))
+        page.goto(f"{origin}/tra-cuu")
+        frame_element = page.wait_for_selector("iframe#lookup")
+        frame = frame_element.content_frame()
+        frame.wait_for_load_state()
+        return page, frame
+
+    return make

@@ -59,3 +59,8 @@ class Command(BaseCommand):
             self.stdout.write("\nAlso (same password):")
             for username, what, unit in notes:
                 self.stdout.write(f"  {username:<28} {what} – {unit}")
+        lookups = seeding.public_notes()
+        if lookups:
+            self.stdout.write("\nPublic lookups (no login):")
+            for path, what in lookups:
+                self.stdout.write(f"  {path:<28} {what}")
