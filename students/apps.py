@@ -35,13 +35,14 @@ class StudentsConfig(AppConfig):
             )
         )
 
-        from sms.seeding import register
+        from sms.seeding import register, register_public_notes
 
         # the background jobs for the worker (each module registers its own)
         from . import jobs, jobs_families, jobs_recordbook  # noqa: F401
 
         register("students", _seed_students, order=200)
         register("students-grades", _seed_grades, order=210)
+        register_public_notes(_public_lookup_notes)
 
 
 def _seed_students(ctx) -> None:
@@ -56,3 +57,23 @@ def _seed_grades(ctx) -> None:
     from .seed_grades import seed_grades
 
     seed_grades(ctx)
+
+
+def _public_lookup_notes() -> list[tuple[str, str]]:
+    """One learner whose published results the demo's portal lookup finds."""
+    from sms.portal.models import PublishedRecord
+
+    from .models import Student
+    from .services.portal import KIND
+
+    code = PublishedRecord.objects.filter(kind=KIND).order_by("key").values_list("key", flat=True).first()
+    student = Student.objects.filter(learner_code=code).first() if code else None
+    if student is None:
+        return []
+    return [
+        (
+            "/cong/ket-qua-hoc-tap/",
+            f"kết quả học tập: mã {student.learner_code}, ngày sinh {student.birth_date:%d/%m/%Y} "
+            f"(hoặc mã tra cứu {student.lookup_code})",
+        )
+    ]

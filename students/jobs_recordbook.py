@@ -3,6 +3,7 @@
 The job prints, as the actor who queued it, the record book of every learner of the class that the Student
 door shows them (students.reports.recordbook), one learner per page run, in Vietnamese name order.
 Progress is reported at fixed steps (read, laid out, built), so the job's queries do not grow per learner.
+Each book carries the QR code of its own new token, all minted in one INSERT (``recordbook.check_urls``).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def class_record_books(job, actor, school_class: int) -> JobOutput:
     job.set_progress(5, f"Đang đọc dữ liệu học bạ của {len(ids)} học sinh lớp {klass.name}.")
     books = recordbook.learner_books(ids)
     record_reads(actor, [book.student for book in books], detail=f"In học bạ lớp {klass.name}")
+    urls = recordbook.check_urls(actor, [book.student for book in books])  # one INSERT for the class
     job.set_progress(30, f"Đang dựng {len(books)} học bạ.")
     data = recordbook.render(books, title=f"Học bạ lớp {klass.name} – năm học {klass.school_year}",
-                             author=klass.school.name)  # fmt: skip
+                             author=klass.school.name, urls=urls)  # fmt: skip
     job.set_progress(95, f"Đã dựng xong {len(books)} học bạ.")
     return JobOutput(data, f"Học bạ lớp {klass.name} {klass.school_year}.pdf", "application/pdf")

@@ -24,6 +24,7 @@ from sms.accounts.scoping import Scope
 from sms.audit.history import AuditedHistory
 from sms.org.catalogue import ETHNIC_GROUPS
 from sms.org.models import SEMESTER_CHOICES, SchoolOwned
+from sms.portal.codes import new_lookup_code
 from sms.text import nfc, search_key, sort_key
 
 from . import rules
@@ -147,6 +148,13 @@ class Student(SchoolOwned):
     disability_note = models.CharField("khuyết tật / kế hoạch giáo dục cá nhân", max_length=255, blank=True)
     register_number = models.CharField(
         "số đăng bộ", max_length=30, blank=True, help_text="Số đăng bộ / số học bạ của trường (in trên học bạ)."
+    )
+    lookup_code = models.CharField(
+        "mã tra cứu kết quả",
+        max_length=12,
+        default=new_lookup_code,
+        editable=False,
+        help_text="In trên học bạ; cùng mã học sinh mở kết quả đã công bố trên cổng tra cứu.",
     )
     search_key = models.CharField(max_length=150, editable=False, db_index=True, default="")
     sort_key = models.CharField(max_length=1000, editable=False, default="")

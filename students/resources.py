@@ -399,6 +399,12 @@ class ClassListImporter(Importer):
             bulk_create_with_history(new_guardians, Guardian, actor=actor, batch_size=500)
         if changed_guardians:
             bulk_update_with_history(changed_guardians, Guardian, ["full_name", "phone"], actor=actor)
+        if updated or moved_enrolments:
+            # the portal's published results show the name and open with the birth date; a class decides
+            # what a grade's publication covers
+            from .services.portal import sync_students
+
+            sync_students([s.pk for s in updated] + [e.student_id for e in moved_enrolments])
         return counts
 
     @staticmethod

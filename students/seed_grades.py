@@ -489,6 +489,12 @@ def _seed_school(ctx: SeedContext, school, *, first: bool) -> None:
             approve_results(actor, klass, Period.SEMESTER_1)
         except ResultsError:
             continue  # something the demo data could not complete: the class stays computed only
+    # The school whose logins the demo lists publishes its semester I results to the portal
+    # (the lookup at /cong/ket-qua-hoc-tap/ then finds the approved classes' learners).
+    if first and chosen:
+        from .services.workflow import publish
+
+        publish(actor, year, Period.SEMESTER_1)
 
 
 def _settle_individual_plans(actor, klass) -> None:

@@ -11,6 +11,12 @@ competencies; legacy TT58 years print học lực / hạnh kiểm. Only approved
 approved prints "Chưa duyệt". A value corrected after approval prints the old value struck through, the
 new one and "(sửa: who, dd/mm/yyyy)" (students.services.corrections).
 
+Under the identity block: the learner's lookup code (``Student.lookup_code``, the second secret of the public
+results lookup, reissued from the learner's page) and a QR code opening the book's public check page
+(``sms.portal.documents``, kind "record-book", ref the learner's id, unit the learner's current school), with
+its URL printed under it. Every printing mints a new token (``check_urls``: one INSERT for a whole class); the
+school's leaders list and revoke them on the learner's page.
+
 The data has no per-subject teacher comment, so the subject table has none (only the teacher's name).
 
 Reading: ``learner_books(ids)`` reads everything for a list of learners with a fixed number of queries (the
@@ -26,7 +32,9 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import unescape
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from reportlab.lib import colors
+from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -36,6 +44,7 @@ from sms.exports import fonts, pdf
 from sms.exports.numbers import vn_date, vn_decimal
 from sms.org.catalogue import programme_order
 from sms.org.models import Semester, SubjectPlan
+from sms.portal import documents
 from sms.text import nfc
 
 from .. import rules
@@ -278,8 +287,8 @@ def _marked(value: str, corrections: list) -> str:
 
 
 class _Printer:
-    def __init__(self, doc: pdf.Document, book: LearnerBook):
-        self.doc, self.book = doc, book
+    def __init__(self, doc: pdf.Document, book: LearnerBook, check_url: str = ""):
+        self.doc, self.book, self.check_url = doc, book, check_url
         self.cell_style = doc.styles["cell"]
 
     def p(self, markup: str):
@@ -358,9 +367,39 @@ class _Printer:
             ["Cha, mẹ / người giám hộ", parents or "—"],
             ["Số đăng bộ", s.register_number or "—"],
             ["Mã định danh học sinh", s.learner_code],
+            ["Mã tra cứu kết quả", s.lookup_code],
         ]
         doc.heading("Thông tin học sinh")
         self.table(rows, [35, 65], header=False)
+        if self.check_url:
+            self.verification()
+
+    def verification(self) -> None:
+        """The QR code of this printing (its check URL under it) beside how to check the book and look up
+        the published results."""
+        s, doc = self.book.student, self.doc
+        qr = pdf.qr_code(self.check_url, size=24 * mm, caption="Quét mã để kiểm tra học bạ")
+        note = Paragraph(
+            pdf.text(
+                "Kiểm tra học bạ: quét mã QR hoặc nhập địa chỉ in dưới mã để xem thông tin của học bạ này trong hồ "
+                "sơ của nhà trường. Tra cứu kết quả học tập nhà trường đã công bố: nhập mã định danh học sinh "
+                f"{s.learner_code} và ngày sinh, hoặc mã tra cứu {s.lookup_code}."
+            ),
+            doc.styles["small"],
+        )
+        qr_width = qr.wrap(doc.width, 200 * mm)[0]  # as wide as the URL under it needs
+        table = Table([[qr, note]], colWidths=[qr_width + 2 * PADDING, doc.width - qr_width - 2 * PADDING])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
+        doc.story.append(table)
 
     # one year ------------------------------------------------------------------------------------------
     def year(self, year: YearBook) -> None:
@@ -519,14 +558,32 @@ class _Printer:
         )
 
 
-def render(books: list[LearnerBook], *, title: str, author: str = "") -> bytes:
-    """One PDF: each learner's book from a new page, with its own page numbers."""
+def check_urls(actor, students) -> dict[int, str]:
+    """Learner id → the check URL of a new QR token for this printing of their book (kind "record-book",
+    unit the learner's current school, labelled "Học bạ <name> – in dd/mm/yyyy"): every token of a class's
+    printing in one INSERT (``documents.issue_tokens``)."""
+    from ..portal import RECORD_BOOK, record_book_label
+
+    students = list(students)
+    if not students:
+        return {}
+    today = timezone.localdate()
+    tokens = documents.issue_tokens(
+        RECORD_BOOK, [(s.pk, s.school_id, record_book_label(s, today)) for s in students], actor=actor
+    )
+    return {s.pk: documents.check_url(token) for s, token in zip(students, tokens, strict=True)}
+
+
+def render(books: list[LearnerBook], *, title: str, author: str = "", urls: dict[int, str] | None = None) -> bytes:
+    """One PDF: each learner's book from a new page, with its own page numbers; ``urls`` (learner id → check
+    URL, ``check_urls``) puts each book's QR code under its identity block."""
     doc = pdf.Document(title, author=author)
+    urls = urls or {}
     for index, book in enumerate(books):
         if index:
             doc.page_break()
         doc.start_part(f"Học bạ – {book.student.full_name}")
-        printer = _Printer(doc, book)
+        printer = _Printer(doc, book, urls.get(book.student.pk, ""))
         printer.identity()
         if not book.years:
             doc.paragraph("Chưa có năm học nào.")
@@ -549,15 +606,25 @@ def download(request, actor, student: Student):
     if not readable_students(actor).filter(pk=student.pk).exists():
         raise Http404
     record_read(request, student, actor=actor)
-    data, filename = student_pdf(student)
+    data, filename = student_pdf(student, actor=actor)
     return pdf.response(data, filename)
 
 
-def student_pdf(student: Student) -> tuple[bytes, str]:
-    """The record book of one learner the caller reached through ``readable_students``: (PDF, file name)."""
+def student_pdf(student: Student, *, actor=None) -> tuple[bytes, str]:
+    """The record book of one learner the caller reached through ``readable_students``: (PDF, file name),
+    with the QR code of a new token minted for ``actor``'s printing."""
     books = learner_books([student.pk])
-    data = render(books, title=f"Học bạ – {student.full_name}", author=student.school.name)
+    urls = check_urls(actor, [book.student for book in books])
+    data = render(books, title=f"Học bạ – {student.full_name}", author=student.school.name, urls=urls)
     return data, f"Học bạ {student.full_name} {student.learner_code}.pdf"
 
 
-__all__ = ["NOT_APPROVED", "RECORD_BOOK_READERS", "learner_books", "readable_students", "render", "student_pdf"]
+__all__ = [
+    "NOT_APPROVED",
+    "RECORD_BOOK_READERS",
+    "check_urls",
+    "learner_books",
+    "readable_students",
+    "render",
+    "student_pdf",
+]

@@ -146,6 +146,7 @@ def save_student(actor, student: Student) -> Student:
     ``transfer``) and its learner code (Thông tư 42/2021: created once, never changed)."""
     with transaction.atomic(), acting_as(actor):
         previous_area = None
+        identity = None
         if student.pk is None:
             if not units_for(actor, Student, "add").filter(pk=student.school_id).exists():
                 raise PermissionDenied("Bạn không có quyền thêm học sinh cho trường này.")
@@ -158,13 +159,23 @@ def save_student(actor, student: Student) -> Student:
             if stored.status != student.status:
                 raise ValidationError({"status": "Tình trạng học sinh chỉ đổi qua biến động (thôi học, trở lại…)."})
             previous_area = stored.address_area_id
+            identity = _identity(stored)
         _check_area(actor, student, previous_area)
         errors = identifier_errors(student)
         if errors:
             raise ValidationError(errors)
         student.full_clean()
         student.save()
+        if identity is not None and identity != _identity(student):
+            # what the portal's published results show and are opened with (name, birth date, codes)
+            from .portal import sync_students
+
+            sync_students([student.pk])
         return student
+
+
+def _identity(student: Student) -> tuple:
+    return (student.learner_code, student.full_name, student.birth_date, student.lookup_code)
 
 
 def save_guardian(actor, guardian: Guardian) -> Guardian:
@@ -206,6 +217,10 @@ def save_exemption(actor, exemption: Exemption) -> Exemption:
         exemption.full_clean()
         exemption.save()
         _refresh_semester_results(enrolment, subjects)
+        # a refreshed semester row that was approved goes back to "computed": off the portal too
+        from .portal import sync_enrolments
+
+        sync_enrolments([enrolment.pk])
         return exemption
 
 
@@ -301,6 +316,10 @@ def _move_class(enrolment: Enrolment, school_class: SchoolClass, *, reopen: bool
     if changed:
         enrolment.full_clean()
         enrolment.save()
+        # the class (and its grade) decides what a grade's publication covers
+        from .portal import sync_enrolments
+
+        sync_enrolments([enrolment.pk])
     return enrolment
 
 

@@ -997,6 +997,7 @@ def record_retest(actor, enrolment: Enrolment, subject, value: str) -> SubjectRe
             enrolment.school_year, class_ids=[enrolment.school_class_id], enrolment_ids=[enrolment.pk],
             hand_actor=actor,
         )  # fmt: skip
+        _sync_portal(enrolment)
     row.refresh_from_db()
     return row
 
@@ -1028,8 +1029,16 @@ def record_summer_conduct(actor, enrolment: Enrolment, level: str) -> TermResult
             enrolment.school_year, class_ids=[enrolment.school_class_id], enrolment_ids=[enrolment.pk],
             hand_actor=actor,
         )  # fmt: skip
+        _sync_portal(enrolment)
     row.refresh_from_db()
     return row
+
+
+def _sync_portal(enrolment: Enrolment) -> None:
+    """A hand entry may change an approved (and published) result: the portal's store follows."""
+    from . import portal
+
+    portal.sync_enrolments([enrolment.pk])
 
 
 def _semesters_of(period: str) -> tuple[int, ...]:
@@ -1122,6 +1131,10 @@ def approve_results(actor, school_class: SchoolClass, period: str) -> int:
         bulk_update_with_history(homeroom, HomeroomAssessment, ["approved"], actor=actor, batch_size=BATCH)
         # the record book: re-approved values that differ from those approved before are corrections
         on_results_approved(actor, school_class, period, approved)
+        # the portal's store follows what is approved (only what a publication covers is written)
+        from . import portal
+
+        portal.sync_classes([school_class.pk], [period])
     return len(terms) if has_terms else len({row.enrolment_id for row in subject_rows})
 
 

@@ -374,6 +374,10 @@ def _approve_locked(actor, sheets: list[ScoreSheet]) -> None:
     from .corrections import on_sheets_approved
 
     on_sheets_approved(actor, sheets)
+    # the portal's store: a published primary semester shows its approved subject results
+    from . import portal
+
+    portal.sync_classes({s.school_class_id for s in sheets}, {SEMESTER_PERIOD[s.semester.number] for s in sheets})
 
 
 def approve(actor, sheet: ScoreSheet) -> ScoreSheet:
@@ -486,6 +490,10 @@ def _reopen(actor, sheet: ScoreSheet) -> None:
         row.status = ResultStatus.COMPUTED
     if term_rows:
         bulk_update_with_history(term_rows, TermResult, ["status"], actor=actor)
+    # results no longer approved leave the portal in the same transaction
+    from . import portal
+
+    portal.sync_classes([sheet.school_class_id], [period, Period.YEAR])
 
 
 # --- publication to the public portal ----------------------------------------------------------------
@@ -529,6 +537,9 @@ def publish(actor, school_year, period: str, grade: int | None = None, include_s
             published_by=actor.user,
         )
         publication.save()
+        from . import portal
+
+        portal.sync_publication(school_year.pk, period, grade)
     return publication
 
 
@@ -542,6 +553,9 @@ def withdraw(actor, publication: Publication) -> Publication:
             raise WorkflowError("Công bố này đã được thu hồi.")
         publication.withdrawn_at = timezone.now()
         publication.save()
+        from . import portal
+
+        portal.sync_publication(publication.school_year_id, publication.period, publication.grade)
     return publication
 
 

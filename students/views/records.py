@@ -343,8 +343,51 @@ class StudentDetail(ScopedDetailView):
             movements=visible_to(actor, StudentMovement).filter(student=obj).select_related("to_school", "school"),
             can_move=services.may_record_movement(actor, obj),
             may_print_book=_may_print_book(actor, obj),
+            **_portal_context(self.request, actor, obj),
         )
         return context
+
+
+def _portal_context(request, actor, student: Student) -> dict:
+    """The record book's printed QR codes (the school's leaders and the offices above read them, the leaders
+    revoke them) and the lookup code with its reissue button (the current school's principal or admin)."""
+    from sms.portal import documents
+
+    from ..portal import RECORD_BOOK
+    from ..services.portal import may_reissue_lookup_code
+
+    show_tokens = actor.role in ADMIN_ROLES | OVERSIGHT_ROLES
+    return {
+        "show_tokens": show_tokens,
+        "tokens": list(documents.tokens_for(actor, RECORD_BOOK, student.pk)) if show_tokens else [],
+        "can_revoke_tokens": actor.role in ADMIN_ROLES,
+        "next": request.get_full_path(),
+        "may_reissue_code": may_reissue_lookup_code(actor, student),
+    }
+
+
+class StudentLookupCodeReissue(ScopedObjectMixin, generic.detail.SingleObjectMixin, generic.View):
+    """Cấp lại mã tra cứu (POST): a new code for the public results lookup; the printed one stops working."""
+
+    model = Student
+    scope_action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        from ..services.portal import reissue_lookup_code
+
+        student = self.get_object()
+        try:
+            student = reissue_lookup_code(self.actor, student)
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"Đã cấp lại mã tra cứu cho {student.full_name}: {student.lookup_code}. Mã cũ in trên học bạ "
+                "không còn dùng để tra cứu được; hãy in lại học bạ hoặc báo mã mới cho gia đình.",
+            )
+        return redirect(student.get_absolute_url() + "#ma-tra-cuu")
 
 
 class StudentCreate(ScopedCreateView):
@@ -852,6 +895,7 @@ urlpatterns = [
     path("ho-so/<int:pk>/sua/", StudentUpdate.as_view(), name="student-update"),
     path("ho-so/<int:pk>/bien-dong/", StudentMovementRecord.as_view(), name="student-movement"),
     path("ho-so/<int:pk>/xep-lop/", StudentEnrol.as_view(), name="student-enrol"),
+    path("ho-so/<int:pk>/cap-lai-ma-tra-cuu/", StudentLookupCodeReissue.as_view(), name="student-lookup-code"),
     path("ho-so/<int:pk>/cha-me/them/", GuardianCreate.as_view(), name="guardian-create"),
     path("cha-me/<int:pk>/", GuardianDetail.as_view(), name="guardian-detail"),
     path("cha-me/<int:pk>/sua/", GuardianUpdate.as_view(), name="guardian-update"),
