@@ -9,7 +9,7 @@ class ExamsConfig(AppConfig):
 
     def ready(self):
         from sms.accounts.roles import ADMIN_ROLES, OVERSIGHT_ROLES, STAFF_ROLES, Role
-        from sms.seeding import register, register_login_notes
+        from sms.seeding import register, register_login_notes, register_public_notes
         from sms.shell.modules import Module, ModulePage, register_module, register_page, roles
 
         # Who uses the module and why: roles_note (shown on its landing page).
@@ -64,6 +64,7 @@ class ExamsConfig(AppConfig):
         register("exams", _seed_exams, order=300)
         register("exams-diplomas", _seed_diplomas, order=310)
         register_login_notes(_board_logins)
+        register_public_notes(_public_lookup_notes)
 
 
 def _seed_diplomas(ctx) -> None:
@@ -85,3 +86,18 @@ def _board_logins() -> list[tuple[str, str, str]]:
     from .seed import board_logins
 
     return board_logins()
+
+
+def _public_lookup_notes() -> list[tuple[str, str]]:
+    """One diploma of the demo register the public diploma lookup finds."""
+    from .models import Diploma
+
+    diploma = Diploma.objects.order_by("pk").first()
+    if diploma is None:
+        return []
+    return [
+        (
+            "/cong/van-bang/tra-cuu/",
+            f"văn bằng: số hiệu {diploma.serial}, hoặc {diploma.full_name} + ngày sinh {diploma.birth_date:%d/%m/%Y}",
+        )
+    ]

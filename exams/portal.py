@@ -746,3 +746,11 @@ def exam_announcements(now) -> list[feeds.Announcement]:
                 )
             )
     return items
+
+
+# --- the public lookups of Art. 14.8–14.9, in their own modules --------------------------------------------
+
+from .portal_diplomas import portal_urlpatterns as _diploma_lookups  # noqa: E402
+from .portal_scores import portal_urlpatterns as _score_lookups  # noqa: E402
+
+portal_urlpatterns += [*_score_lookups, *_diploma_lookups]

@@ -21,7 +21,8 @@ calendar year per diploma type, each number on exactly one diploma; so:
   issuer/type/year, and two rows of the file with the same serial or the same entry number are errors;
 - imported diplomas are marked ``imported``, their history is attributed to the importer, and the counter of each
   (type, year) is raised with ``exams.services.register.bump_counter`` so new issues continue after the largest
-  imported number.
+  imported number; they are public like issued ones (``exams.services.portal_diplomas.publish``, in the confirm's
+  transaction).
 
 Only who keeps the issuer's register (``selectors.may_keep_register``) imports into it.
 """
@@ -47,6 +48,7 @@ from . import rules
 from .models import Diploma, DiplomaKind, Issuer
 from .reports import register as book
 from .selectors import may_keep_register
+from .services import portal_diplomas
 from .services.register import bump_counter
 
 #: who keeps an issuer's register prints, exports and imports its books and prints its copies
@@ -557,9 +559,16 @@ class RegisterImporter(Importer):
                         f"số vào sổ {', '.join(clash[:5])} vừa được cấp cho văn bằng khác. Hãy kiểm tra lại tệp."
                     )
             diplomas = [self._diploma(r.data) for r in new]
-            bulk_create_with_history(
+            created = bulk_create_with_history(
                 diplomas, Diploma, actor=self.actor, batch_size=500, default_change_reason="Nhập từ sổ gốc cũ"
             )
+            # an imported diploma is public like an issued one: in the portal's store, in this transaction
+            ids = [d.pk for d in created if d.pk]
+            if len(ids) != len(diplomas):  # a database that does not return the new ids
+                ids = Diploma.objects.filter(
+                    issuer=self.issuer, serial__in=[d.serial for d in diplomas], imported=True
+                ).values_list("pk", flat=True)
+            portal_diplomas.publish(ids)
         return {
             "created": len(diplomas),
             "unchanged": preview.count(Status.UNCHANGED),

@@ -40,6 +40,7 @@ from ..models import Diploma, DiplomaCopy, DiplomaKind, Issuer
 from ..register_import import MSG_COPY_NOT_KEEPER, MSG_NOT_KEEPER, RegisterImporter
 from ..reports import register as reports
 from ..selectors import may_keep_register
+from ..services import portal_diplomas
 
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
 XLSX_RESPONSE = {(200, xlsx.CONTENT_TYPE): OpenApiTypes.BINARY}
@@ -229,7 +230,7 @@ class CopyPdfApi(ScopedMixin, APIView):
     revoked prints under the revocation)."""
 
     queryset = DiplomaCopy.objects.select_related(
-        "issuer", "issuer__unit", "diploma", "diploma__revocation"
+        "issuer", "issuer__unit", "diploma", "diploma__issuer", "diploma__revocation"
     ).prefetch_related("diploma__corrections")
     http_method_names = ["get", "head", "options"]
 
@@ -238,8 +239,11 @@ class CopyPdfApi(ScopedMixin, APIView):
         copy = get_visible_or_404(self.actor, self.queryset, pk)
         if not may_keep_register(self.actor, copy.issuer):
             raise PermissionDenied(MSG_COPY_NOT_KEEPER)
+        with transaction.atomic():  # the printing's QR token (the diploma's check page) only if the PDF was built
+            check_url = portal_diplomas.print_check_url(self.actor, copy.diploma, copy=copy)
+            data = reports.copy_pdf(copy, check_url=check_url)
         record(EventKind.EXPORT, request=request, actor=self.actor, obj=copy, detail=reports.copy_detail(copy))
-        return pdf.response(reports.copy_pdf(copy), reports.copy_filename(copy))
+        return pdf.response(data, reports.copy_filename(copy))
 
 
 routes: list = []

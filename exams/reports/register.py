@@ -13,7 +13,8 @@ kept with it. So each book printed here is one issuer's, of one diploma type, of
   that year as a second sheet;
 - ``copy_pdf``: the copy from the register (bản sao văn bằng từ sổ gốc) of one ``DiplomaCopy``, with the content as
   the register holds it now; a copy made before the diploma was revoked stays printable for the record, marked with
-  the revocation.
+  the revocation. With ``check_url`` it carries the QR code of the diploma's public check page (``check_block``: the
+  code and, under it, the URL as text for who has no scanner), as the diploma itself does (``exams.reports.diploma``).
 
 Nothing here queries rows of its own: the views hand over what came through the door (``register_rows``: the
 diplomas with their revocation, corrections and copies selected in three queries whatever their number).
@@ -351,6 +352,18 @@ class _Document(pdf.Document):
         return buffer.getvalue()
 
 
+#: the words over the URL printed under the QR code of a diploma or a copy
+CHECK_CAPTION = "Kiểm tra văn bằng: quét mã QR bằng điện thoại, hoặc mở địa chỉ dưới đây trên trình duyệt."
+
+
+def check_block(url: str):
+    """The QR code of a document's public check page (``sms.portal.documents.check_url``), how to use it, and the
+    URL itself as text on one line (``sms.exports.pdf.qr_code``: people without a scanner type it), left-aligned."""
+    block = pdf.qr_code(url, caption=CHECK_CAPTION)
+    block.hAlign = "LEFT"
+    return block
+
+
 # --- the register as PDF -------------------------------------------------------------------------------------------
 
 REGISTER_HEADERS = [
@@ -534,11 +547,12 @@ def register_filename(issuer: Issuer, kind: str, year: int, ext: str) -> str:
 # --- one copy from the register --------------------------------------------------------------------------------------
 
 
-def copy_pdf(copy: DiplomaCopy, *, diploma: Diploma | None = None) -> bytes:
+def copy_pdf(copy: DiplomaCopy, *, diploma: Diploma | None = None, check_url: str = "") -> bytes:
     """Bản sao văn bằng từ sổ gốc: the diploma's content as the register holds it (corrections applied, each named),
     the copy's number in the copy book and its date, the issuer's signer. A diploma revoked after the copy was made:
     the copy prints for the record, under a banner with the revocation. ``diploma``: the copy's diploma with
-    ``register_rows``' selections (else read from ``copy``)."""
+    ``register_rows``' selections (else read from ``copy``). ``check_url``: the diploma's check page for this
+    printing (``exams.services.portal_diplomas.print_check_url``), printed as a QR code and as text."""
     d = diploma or copy.diploma
     issuer = copy.issuer
     revocation = _revocation(d)
@@ -588,6 +602,9 @@ def copy_pdf(copy: DiplomaCopy, *, diploma: Diploma | None = None) -> bytes:
         f"theo yêu cầu của {copy.requester_name} ({copy.get_relation_display().lower()}).",
         "body",
     )
+    if check_url:
+        doc.spacer(3)
+        doc.story.append(check_block(check_url))
     doc.signer_block(issuer, on=copy.issued_on, signer=copy_signer(copy))
     return doc.build()
 

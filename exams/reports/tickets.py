@@ -1,6 +1,8 @@
 """Admission tickets (thẻ dự thi) and room lists (danh sách phòng thi) as PDF
 (exams-diplomas.md, "Running an exam": sites, rooms and seat lists printed; admission tickets
-printed as PDF).
+printed as PDF). A ticket carries the candidate's lookup code (``Candidate.lookup_code``), the
+second secret the public scores lookup accepts instead of the date of birth
+(``exams.portal_scores``).
 
 Both take rows the caller already reached through the door; every string goes through
 ``sms.exports.pdf`` (NFC, the packaged Vietnamese font).
@@ -59,9 +61,10 @@ def _ticket(doc: pdf.Document, exam: Exam, candidate: Candidate, subjects: Seque
         ["Họ và tên", candidate.full_name, "Phòng thi", room_text],
         ["Trường", school, "", ""],
         ["Điểm thi", place, "", ""],
+        ["Mã tra cứu", candidate.lookup_code, "", ""],
     ]
     identity = doc.make_table(rows, header=False, col_widths=[1.3, 3, 1.2, 2])
-    identity.setStyle(TableStyle([("SPAN", (1, 2), (3, 2)), ("SPAN", (1, 3), (3, 3))]))
+    identity.setStyle(TableStyle([("SPAN", (1, r), (3, r)) for r in (2, 3, 4)]))
     flowables = [
         Paragraph(pdf.text(f"{exam.unit.name.upper()} – {exam.name}"), styles["centre"]),
         Paragraph(pdf.text("THẺ DỰ THI"), styles["title"]),
@@ -75,7 +78,11 @@ def _ticket(doc: pdf.Document, exam: Exam, candidate: Candidate, subjects: Seque
         flowables += [Spacer(1, 1.5 * mm), doc.make_table(timetable, col_widths=[3, 2, 2, 2])]
     flowables.append(
         Paragraph(
-            pdf.text("Thí sinh mang thẻ này và giấy tờ tùy thân có ảnh khi dự thi."),
+            pdf.text(
+                "Thí sinh mang thẻ này và giấy tờ tùy thân có ảnh khi dự thi. Khi kết quả được công bố, tra cứu "
+                "điểm thi trên cổng thông tin bằng số báo danh và ngày sinh hoặc mã tra cứu in trên thẻ này; "
+                "giữ kín mã tra cứu."
+            ),
             styles["small"],
         )
     )

@@ -43,6 +43,7 @@ from sms.text import nfc
 from .. import rules
 from ..models import Appeal, AppealStatus, BoardRole, CandidateScore, Mark, MarkRound, ScriptKey
 from ..selectors import board_roles, board_seat, may_organise
+from . import portal_scores
 from .admission import apply_appeal
 from .marking import MARKING_ROUNDS, checked_score, lock_scripts, marker_seats, seat_name
 
@@ -249,6 +250,7 @@ def decide_appeal(actor, appeal, joint=None) -> Appeal:
             score._change_reason = f"Phúc khảo (đơn số {appeal.pk})"
             score.save()
             apply_appeal(score.candidate_id, appeal.pk)
+            portal_scores.write_candidates(exam, [score.candidate_id])  # the public lookup shows the new result
         if appeal.old_score is None:
             appeal.old_score = appeal.score.score
         appeal.new_score = new

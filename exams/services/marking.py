@@ -64,6 +64,7 @@ from ..models import (
     ScriptStatus,
 )
 from ..selectors import board_roles, board_seat
+from . import portal_scores
 
 #: marks are given in quarter points (MARKING PRACTICE, ``rules.SCORE_STEP``)
 STEP = rules.SCORE_STEP
@@ -727,6 +728,9 @@ def match(actor, exam_subject) -> dict[str, int]:
             if candidate_id not in existing
         ]
         bulk_create_with_history(rows, CandidateScore, actor=actor, default_change_reason="Ghép phách")
+        # matched between the scheduling and the moment (a board-marked subject of the graduation exam): the
+        # public lookup's items of these candidates carry the new scores
+        portal_scores.write_candidates(exam, [row.candidate_id for row in rows])
     return {"created": len(rows), "total": len(keys)}
 
 

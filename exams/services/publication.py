@@ -20,6 +20,9 @@ Scheduling is refused unless the results are complete:
   so a later change of a score, a choice, a point rule, a quota or the round's configuration
   that changes any outcome forces a new run, and nothing else does.
 
+Both keep the public lookup's store (``portal_scores``) equal to what is published, in the same transaction:
+scheduling writes every candidate's item, visible from the moment; cancelling removes them.
+
 Scheduling locks the allocation and the quotas (``admission.refuse_if_locked``); once the moment
 has passed nothing but an appeal changes a score (marks are locked by ``exams.services.marking``).
 ``cancel_publication`` is allowed only before the moment. Both write an audit event
@@ -45,7 +48,7 @@ from sms.audit.services import record
 
 from ..models import AdmissionStatus, Candidate, CandidateScore, Exam, ExamKind, ExamSubject, Quota
 from ..selectors import board_roles
-from . import admission
+from . import admission, portal_scores
 
 #: audit event kinds of publication
 RESULTS_PUBLISHED = EventKind.RESULTS_PUBLISHED
@@ -136,6 +139,7 @@ def schedule_publication(actor, exam: Exam, at: dt.datetime | None = None) -> Ex
         exam.published_by = actor.user
         exam._change_reason = f"Hẹn công bố kết quả lúc {_when(at)}"
         exam.save(update_fields=["results_publish_at", "published_by"])
+        portal_scores.write_exam(exam)  # the public lookup's items, visible from ``at``
         record(RESULTS_PUBLISHED, actor=actor, unit=exam.unit, obj=exam, detail=f"Công bố kết quả lúc {_when(at)}")
     return exam
 
@@ -153,6 +157,7 @@ def cancel_publication(actor, exam: Exam) -> Exam:
         exam.published_by = None
         exam._change_reason = f"Huỷ lịch công bố lúc {_when(was)}"
         exam.save(update_fields=["results_publish_at", "published_by"])
+        portal_scores.write_exam(exam)  # nothing of it stays in the public lookup's store
         record(PUBLICATION_CANCELLED, actor=actor, unit=exam.unit, obj=exam, detail=f"Huỷ lịch công bố {_when(was)}")
     return exam
 

@@ -25,6 +25,11 @@ it). A school or a centre keeps at most the register of its own certificates of 
 registers are kept by a Phòng or the Sở, so a school's leaders never recognise and issue their own graduates'
 diplomas. Refusals are ``PermissionDenied`` (wrong person) or ``ValidationError`` (Vietnamese, naming the field).
 Everything is saved with history inside ``acting_here(actor)``; nothing issued is ever deleted.
+
+The portal. Every issued diploma is public (``exams.services.portal_diplomas``): each change the portal shows — an
+issue, a correction, a revocation, an issuer's new name or place — rewrites the diploma's items of the portal's
+store in the same transaction (``portal_diplomas.publish``), so the public lookup never shows a state the register
+has not committed.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from ..models import (
     RoundStatus,
 )
 from ..selectors import may_keep_register
+from . import portal_diplomas
 
 #: simple-history keeps change reasons in 100 characters
 REASON_MAX = 100
@@ -263,7 +269,11 @@ def update_issuer(actor, issuer: Issuer, **values) -> Issuer:
         locked = visible_to(actor, Issuer, "change").select_for_update(of=("self",)).filter(pk=issuer.pk).first()
         if locked is None:
             raise PermissionDenied(MSG_NOT_ISSUER_ADMIN)
-        return _save_issuer(actor, locked, values, "Sửa cơ quan cấp văn bằng")
+        printed = (locked.name, locked.place_name)
+        saved = _save_issuer(actor, locked, values, "Sửa cơ quan cấp văn bằng")
+        if (saved.name, saved.place_name) != printed:
+            portal_diplomas.publish_issuer(saved)  # the issuer's name and place are shown with each diploma
+        return saved
 
 
 # --- the counter ------------------------------------------------------------------------------------------------------
@@ -648,6 +658,7 @@ def issue_batch(actor, issuer: Issuer, kind: str, entries, *, issued_on, first_s
         except IntegrityError:
             _refuse_used_serials(kind, serials)  # a serial taken meanwhile by another issuer of the same type
             raise ValidationError("Văn bằng của đợt này vừa được cấp ở nơi khác; hãy tải lại trang.") from None
+        portal_diplomas.publish(created)
     return created
 
 
@@ -771,6 +782,7 @@ def issue_one(
                 diploma.save()
         except IntegrityError:
             raise ValidationError({"serial": f"Số hiệu {serial} vừa được dùng cho văn bằng khác."}) from None
+        portal_diplomas.publish([diploma])
     return diploma
 
 
@@ -886,6 +898,7 @@ def correct(
                 private=True,
             )
             DossierFile.objects.create(correction=correction, kind=kind, file=stored)
+        portal_diplomas.publish([diploma])
     return correction
 
 
@@ -967,7 +980,7 @@ def revoke(
     detail: str = "",
 ) -> DiplomaRevocation:
     """Revoke ``diploma`` by decision (thu hồi, hủy bỏ văn bằng) for one of ``rules.REVOCATION_REASONS``: its status
-    becomes REVOKED, once; no copy or correction afterwards. Part D publishes revocations on the portal."""
+    becomes REVOKED, once; no copy or correction afterwards. The portal then shows it as revoked."""
     with transaction.atomic(), acting_here(actor):
         diploma = _locked_diploma(actor, diploma)
         if diploma.is_revoked or DiplomaRevocation.objects.filter(diploma=diploma).exists():
@@ -995,4 +1008,5 @@ def revoke(
         )
         revocation._change_reason = "Thu hồi văn bằng"
         revocation.save()
+        portal_diplomas.publish([diploma])
     return revocation

@@ -82,6 +82,7 @@ from ..models import (
     Script,
 )
 from ..selectors import board_roles
+from . import portal_scores
 
 # --- the configuration of each kind -------------------------------------------------------------------
 
@@ -479,6 +480,8 @@ def update_exam(actor, exam: Exam, **changes) -> Exam:
             raise ValidationError({"kind": "Kỳ thi đang có môn thi: xoá các môn trước khi chuyển sang xét tuyển."})
         _check_exam(exam, subject_codes=codes)
         exam.save()
+        if exam.results_publish_at is not None and exam.name != before.name:
+            portal_scores.write_exam(exam)  # the published items name the exam
     return exam
 
 
@@ -580,8 +583,16 @@ def update_subject(actor, subject: ExamSubject, **data) -> ExamSubject:
                     label = ExamSubject._meta.get_field(key).verbose_name
                     raise ValidationError({key: f"Kỳ thi đã bắt đầu chấm: không đổi {label} được nữa."})
         others = list(exam.subjects.exclude(pk=subject.pk))
+        shown = _shown_in_results(subject)
         subject = _save_subject(exam, subject, data, others=others)
+        if exam.results_publish_at is not None and _shown_in_results(subject) != shown:
+            portal_scores.write_exam(exam)  # the published items name and order the subjects
     return subject
+
+
+def _shown_in_results(subject: ExamSubject) -> tuple:
+    """What of a subject the public lookup's items show (``portal_scores``): code, name, coefficient, order."""
+    return (subject.code, subject.name, subject.coefficient, subject.order, subject.starts_at)
 
 
 def _differs(current, new) -> bool:

@@ -25,6 +25,8 @@ from sms.accounts.scoping import visible_to
 from sms.audit.services import record_read
 from sms.files.responses import file_response
 from sms.forms import DateInput, ScopedModelForm
+from sms.portal import documents
+from sms.portal.models import DocumentToken
 from sms.shell.modules import ModulePage, register_page
 from sms.views import (
     ActorMixin,
@@ -50,6 +52,7 @@ from ..models import (
 )
 from ..selectors import may_keep_register
 from ..services import register as services
+from ..services.portal_diplomas import DOCUMENT_KIND
 from .setup import add_errors, history_rows
 
 SEX = [("M", "Nam"), ("F", "Nữ")]
@@ -388,7 +391,8 @@ class DiplomaList(ScopedListView):
 class DiplomaDetail(ScopedDetailView):
     """One diploma: the holder, the entry label, serial, decision, issue date, signer, status; its corrections with
     their dossier, copies and revocation; and the history (who, when, old → new). Each view is logged (a person's
-    record)."""
+    record). For who keeps the register: the button printing the diploma with its QR code (``exams:diploma-pdf``)
+    and the QR codes printed so far (on the diploma and its copies), each revocable by the keeping unit's leaders."""
 
     model = Diploma
     template_name = "exams/register/diploma_detail.html"
@@ -428,6 +432,14 @@ class DiplomaDetail(ScopedDetailView):
             may_act=keeps and not diploma.is_revoked,
             copy_pdf=_route_if_any(COPY_PDF_ROUTE),
         )
+        if keeps:
+            tokens = list(documents.tokens_for(actor, DOCUMENT_KIND, diploma.pk))
+            context.update(
+                tokens=tokens,
+                next=self.request.get_full_path(),
+                can_revoke_tokens=bool(tokens)
+                and visible_to(actor, DocumentToken, "change").filter(pk__in=[t.pk for t in tokens]).exists(),
+            )
         return context
 
 

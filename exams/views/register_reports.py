@@ -19,13 +19,20 @@ entries):
 - ``exams:issuer-register-import``    …/van-bang/co-quan-cap/<pk>/nhap-so-goc/        upload → dry run → confirm
 - ``exams:issuer-register-template``  …/van-bang/co-quan-cap/<pk>/mau-nhap-so-goc.xlsx
 - ``exams:diplomacopy-pdf``           …/van-bang/ban-sao/<pk>/ban-in.pdf              bản sao từ sổ gốc
+- ``exams:diploma-pdf``               …/van-bang/<pk>/ban-in.pdf                      the diploma on its blank (POST)
+
+Printed diplomas and copies carry a QR code: each printing mints a token of the diploma
+(``exams.services.portal_diplomas.print_check_url``, listed with a revoke button on the diploma's page) whose URL opens
+the diploma's public check page. Printing a diploma is a POST (the button on its page): it writes that token.
 """
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.shortcuts import render
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -40,11 +47,16 @@ from sms.imports import ImportFlowView
 from sms.shell.modules import ModulePage, register_page
 from sms.views import ScopedListView, ScopedObjectMixin
 
-from ..models import REGISTRARS, Diploma, DiplomaCopy, DiplomaKind, DiplomaStatus, Issuer
+from ..models import REGISTRARS, Diploma, DiplomaCopy, DiplomaCorrection, DiplomaKind, DiplomaStatus, Issuer
 from ..register_import import MSG_COPY_NOT_KEEPER, MSG_NOT_KEEPER, RegisterImporter, past_kinds
+from ..reports import diploma as diploma_reports
 from ..reports import register as reports
 from ..selectors import may_keep_register
+from ..services import portal_diplomas
 from ..services.register import kept_issuers
+
+MSG_PRINT_NOT_KEEPER = "Chỉ cán bộ quản lý sổ gốc của cơ quan cấp văn bằng mới in được văn bằng."
+MSG_PRINT_REVOKED = "Văn bằng đã bị thu hồi: không in lại văn bằng này."
 
 
 def require_keeper(actor, issuer: Issuer, message: str = MSG_NOT_KEEPER) -> None:
@@ -214,15 +226,56 @@ class CopyPdf(ScopedObjectMixin, SingleObjectMixin, generic.View):
         return (
             super()
             .get_queryset()
-            .select_related("issuer", "issuer__unit", "diploma", "diploma__revocation")
+            .select_related("issuer", "issuer__unit", "diploma", "diploma__issuer", "diploma__revocation")
             .prefetch_related("diploma__corrections")
         )
 
     def get(self, request, *args, **kwargs):
         copy = self.get_object()
         require_keeper(self.actor, copy.issuer, MSG_COPY_NOT_KEEPER)
+        with transaction.atomic():  # the printing's QR token exists only if the PDF was built
+            check_url = portal_diplomas.print_check_url(self.actor, copy.diploma, copy=copy)
+            data = reports.copy_pdf(copy, check_url=check_url)
         record(EventKind.EXPORT, request=request, actor=self.actor, obj=copy, detail=reports.copy_detail(copy))
-        return pdf.response(reports.copy_pdf(copy), reports.copy_filename(copy))
+        return pdf.response(data, reports.copy_filename(copy))
+
+
+# --- one diploma on its blank --------------------------------------------------------------------------------------
+
+
+class DiplomaPdf(ScopedObjectMixin, SingleObjectMixin, generic.View):
+    """The diploma as printed on its blank (A4 landscape) with the QR code of its check page, for the register's
+    keepers: POST (the button on the diploma's page), as each printing writes its own QR token. A revoked diploma is
+    not printed again: back to its page with the reason."""
+
+    model = Diploma
+    http_method_names = ["post"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("issuer", "issuer__unit")
+            .prefetch_related(Prefetch("corrections", queryset=DiplomaCorrection.objects.order_by("made_at", "pk")))
+        )
+
+    def post(self, request, *args, **kwargs):
+        diploma = self.get_object()
+        require_keeper(self.actor, diploma.issuer, MSG_PRINT_NOT_KEEPER)
+        if diploma.is_revoked:
+            messages.error(request, MSG_PRINT_REVOKED)
+            return redirect(diploma.get_absolute_url())
+        with transaction.atomic():  # the printing's QR token exists only if the PDF was built
+            check_url = portal_diplomas.print_check_url(self.actor, diploma)
+            data = diploma_reports.diploma_pdf(diploma, check_url=check_url)
+        record(
+            EventKind.EXPORT,
+            request=request,
+            actor=self.actor,
+            obj=diploma,
+            detail=diploma_reports.diploma_detail(diploma),
+        )
+        return pdf.response(data, diploma_reports.diploma_filename(diploma))
 
 
 # --- importing a past register ------------------------------------------------------------------------------------
@@ -312,4 +365,5 @@ urlpatterns = [
         name="issuer-register-template",
     ),
     path("van-bang/ban-sao/<int:pk>/ban-in.pdf", CopyPdf.as_view(), name="diplomacopy-pdf"),
+    path("van-bang/<int:pk>/ban-in.pdf", DiplomaPdf.as_view(), name="diploma-pdf"),
 ]
