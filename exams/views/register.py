@@ -26,7 +26,6 @@ from sms.audit.services import record_read
 from sms.files.responses import file_response
 from sms.forms import DateInput, ScopedModelForm
 from sms.portal import documents
-from sms.portal.models import DocumentToken
 from sms.shell.modules import ModulePage, register_page
 from sms.views import (
     ActorMixin,
@@ -433,12 +432,8 @@ class DiplomaDetail(ScopedDetailView):
             copy_pdf=_route_if_any(COPY_PDF_ROUTE),
         )
         if keeps:
-            tokens = list(documents.tokens_for(actor, DOCUMENT_KIND, diploma.pk))
             context.update(
-                tokens=tokens,
-                next=self.request.get_full_path(),
-                can_revoke_tokens=bool(tokens)
-                and visible_to(actor, DocumentToken, "change").filter(pk__in=[t.pk for t in tokens]).exists(),
+                documents.printed_codes(actor, DOCUMENT_KIND, diploma.pk, next_url=self.request.get_full_path())
             )
         return context
 

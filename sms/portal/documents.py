@@ -45,7 +45,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from sms.accounts.middleware import sessionless
 from sms.net import client_ip
-from sms.views import ScopedObjectMixin
+from sms.views import ScopedObjectMixin, role_may
 
 from . import throttle
 from .lookups import MSG_THROTTLED, LookupView, portal_headers, write_log
@@ -163,6 +163,17 @@ def tokens_for(actor, kind: str, ref: Any):
     from sms.accounts.scoping import visible_to
 
     return visible_to(actor, DocumentToken).filter(kind=kind, ref=str(ref)).select_related("created_by", "revoked_by")
+
+
+def printed_codes(actor, kind: str, ref: Any, *, next_url: str) -> dict[str, Any]:
+    """The context of ``portal/_document_tokens.html`` for one document's page: its printed codes
+    the actor reads, and whether their role revokes codes (the door decides which: the list
+    holds only codes of units the actor reaches)."""
+    return {
+        "tokens": list(tokens_for(actor, kind, ref)),
+        "can_revoke_tokens": role_may(actor, DocumentToken, "change"),
+        "next": next_url,
+    }
 
 
 # --- the public check page ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sms.views import (
     ScopedListView,
     ScopedObjectMixin,
     ScopedUpdateView,
+    role_may,
 )
 
 from ..filters import MovementFilter, StudentFilter
@@ -352,18 +353,18 @@ def _portal_context(request, actor, student: Student) -> dict:
     """The record book's printed QR codes (the school's leaders and the offices above read them, the leaders
     revoke them) and the lookup code with its reissue button (the current school's principal or admin)."""
     from sms.portal import documents
+    from sms.portal.models import DocumentToken
 
     from ..portal import RECORD_BOOK
     from ..services.portal import may_reissue_lookup_code
 
-    show_tokens = actor.role in ADMIN_ROLES | OVERSIGHT_ROLES
-    return {
-        "show_tokens": show_tokens,
-        "tokens": list(documents.tokens_for(actor, RECORD_BOOK, student.pk)) if show_tokens else [],
-        "can_revoke_tokens": actor.role in ADMIN_ROLES,
-        "next": request.get_full_path(),
-        "may_reissue_code": may_reissue_lookup_code(actor, student),
-    }
+    show_tokens = role_may(actor, DocumentToken, "view")
+    codes = (
+        documents.printed_codes(actor, RECORD_BOOK, student.pk, next_url=request.get_full_path())
+        if show_tokens
+        else {"tokens": [], "can_revoke_tokens": False, "next": request.get_full_path()}
+    )
+    return {**codes, "show_tokens": show_tokens, "may_reissue_code": may_reissue_lookup_code(actor, student)}
 
 
 class StudentLookupCodeReissue(ScopedObjectMixin, generic.detail.SingleObjectMixin, generic.View):
