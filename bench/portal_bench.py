@@ -297,7 +297,7 @@ def build(rng: random.Random) -> dict:
     from sms.portal import store
     from sms.portal.codes import LOOKUP_CODE_ALPHABET
     from sms.portal.models import PublishedRecord
-    from students.services.portal import key_of
+    from students.services.portal import key_of, rank
 
     started = time.perf_counter()
     so = Unit.objects.create(kind=UnitKind.SO, code="SO-BENCH", name="Sở Giáo dục và Đào tạo tỉnh Ninh Bình")
@@ -311,7 +311,7 @@ def build(rng: random.Random) -> dict:
         schools.append((unit.pk, unit.name))
     high_schools = [f"Trường THPT {place} {suffix}" for place in PLACES for suffix in ("A", "B")]
     now = timezone.now()
-    columns = "kind, key, ref, secrets, payload, unit_id, visible_from, updated_at"
+    columns = "kind, key, ref, secrets, payload, unit_id, rank, visible_from, updated_at"
     counts: dict[str, int] = {}
     sizes: dict[str, list[int]] = {}
 
@@ -325,27 +325,27 @@ def build(rng: random.Random) -> dict:
             key = key_of(f"37{serial:08d}")
             secrets = [learner_birth(key), code()]
             for period, payload in results_payloads(rng, key, name, school_name):
-                yield KIND_RESULTS, key, f"{n}/{period}", secrets, payload, school_id
+                yield KIND_RESULTS, key, f"{n}/{period}", secrets, payload, school_id, rank(START_YEAR, period)
         for n in range(1, CANDIDATES + 1):
             _, school_name = rng.choice(schools)
             name, _ = person_name(rng)
             birth, number = _date(rng, 2011, 2011), f"{n:06d}"
             payload = scores_payload(rng, number, name, birth, school_name, high_schools, so.name)
-            yield KIND_SCORES, candidate_key(EXAM_ID, number), n, [birth, code()], payload, so.pk
+            yield KIND_SCORES, candidate_key(EXAM_ID, number), n, [birth, code()], payload, so.pk, 0
         for n in range(1, DIPLOMAS + 1):
             name, female = person_name(rng)
             birth = _date(rng, 2000, 2011)
             payload = diploma_payload(rng, serial_key(f"B {n + 100_000:07d}"), name, female, birth, phong.name)
-            yield KIND_DIPLOMAS, payload["serial"], n, [], payload, phong.pk
-            yield KIND_DIPLOMA_NAMES, name_key(name), n, [birth], payload, phong.pk
+            yield KIND_DIPLOMAS, payload["serial"], n, [], payload, phong.pk, 0
+            yield KIND_DIPLOMA_NAMES, name_key(name), n, [birth], payload, phong.pk, 0
 
     with connection.cursor() as cursor:
         table = PublishedRecord._meta.db_table
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for kind, key, ref, secrets, payload, unit_id in rows():
+            for kind, key, ref, secrets, payload, unit_id, rank_ in rows():
                 digests = sorted({store.secret_digest(kind, key, s) for s in secrets})
                 text = json.dumps(payload, ensure_ascii=False)
-                copy.write_row((kind, key, str(ref), json.dumps(digests), text, unit_id, None, now))
+                copy.write_row((kind, key, str(ref), json.dumps(digests), text, unit_id, rank_, None, now))
                 counts[kind] = counts.get(kind, 0) + 1
                 if len(sizes.setdefault(kind, [])) < 3000:
                     sizes[kind].append(len(text.encode()))

@@ -199,13 +199,13 @@ class DiplomaLookup(StoredLookup):
         """Throttled and logged: the serial, or — by name — the name's key (never the birth date)."""
         return data.get("serial") or name_key(data.get("full_name") or "")
 
-    def lookup(self, data: Mapping[str, Any]) -> list[store.Hit] | None:
+    def store_query(self, data: Mapping[str, Any]) -> tuple[str, str, Any, bool] | None:
+        """By serial: the serial's item, no second secret. By name: the items under the name's key that
+        the birth date opens."""
         if data.get("serial"):
-            hits = store.find(SERIAL_KIND, serial_key(data["serial"]), need_secret=False)
-        else:
-            key = name_key(data.get("full_name") or "")
-            hits = store.find(NAME_KIND, key, data.get("birth_date")) if key else []
-        return hits or None
+            return (SERIAL_KIND, serial_key(data["serial"]), None, False)
+        key = name_key(data.get("full_name") or "")
+        return (NAME_KIND, key, data.get("birth_date"), True) if key else None
 
     def result_rows(self, result: list[store.Hit]) -> list[tuple[str, Any]]:
         return [row for hit in result for row in present(hit.payload)["rows"]]

@@ -127,10 +127,6 @@ def _subject_text(subject: dict, primary: bool) -> str:
     return text
 
 
-def _order(item: dict) -> tuple:
-    return (-int(item.get("school_year_start") or 0), -published.PERIOD_ORDER.get(item.get("period"), 0))
-
-
 def present(item: dict) -> dict[str, Any]:
     """One published period as the page shows it: a heading, (label, value) rows and the subjects."""
     primary = bool(item.get("primary"))
@@ -177,9 +173,6 @@ class ResultsLookup(StoredLookup):
     identifier_case = published.IDENTIFIER_CASE
     secret_field = "secret"
     template_name = "students/portal/results.html"
-
-    def result_data(self, result: list[store.Hit]) -> dict[str, Any]:
-        return {"items": sorted((hit.payload for hit in result), key=_order)}
 
     def result_rows(self, result: list[store.Hit]) -> list[tuple[str, Any]]:
         return [

@@ -1,7 +1,8 @@
-"""A test-only URLconf: one lookup built on ``sms.portal.lookups``.
+"""A test-only URLconf: lookups built on ``sms.portal.lookups``.
 
-The lookup finds a unit by its code (the public identifier) and its phone number (the second
-secret), standing in for "a learner by code and date of birth".
+``UnitLookup`` finds a unit by its code (the public identifier) and its phone number (the second
+secret), standing in for "a learner by code and date of birth". ``StoredItemsLookup`` answers from
+the precomputed store (kind "test-stored"): a code and a birth date, as a module's lookup does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from sms.org.models import Unit
-from sms.portal.lookups import LookupView
+from sms.portal.lookups import LookupView, StoredLookup
 
 
 class UnitLookupForm(forms.Form):
@@ -48,6 +49,19 @@ class UnitLookup(LookupView):
         return unit.pk if unit is not None else None
 
 
+class StoredItemsForm(forms.Form):
+    code = forms.CharField(label="Mã", max_length=32)
+    birth = forms.CharField(label="Ngày sinh", max_length=20)
+
+
+class StoredItemsLookup(StoredLookup):
+    kind = store_kind = "test-stored"
+    title = "Tra cứu thử từ kho công bố"
+    form_class = StoredItemsForm
+    identifier_field = "code"
+    secret_field = "birth"
+
+
 @login_not_required
 def plain_page(request):
     """A public page that is not a lookup: it keeps the project's X-Frame-Options: DENY."""
@@ -57,4 +71,5 @@ def plain_page(request):
 urlpatterns = [
     path("khong-phai-tra-cuu/", plain_page, name="plain-page"),
     path("tra-cuu-thu/don-vi/", UnitLookup.as_view(), name="test-unit-lookup"),
+    path("tra-cuu-thu/kho/", StoredItemsLookup.as_view(), name="test-stored-lookup"),
 ]

@@ -48,7 +48,8 @@ from sms.net import client_ip
 from sms.views import ScopedObjectMixin, role_may
 
 from . import throttle
-from .lookups import MSG_THROTTLED, LookupView, portal_headers, write_log
+from .logbook import write_log
+from .lookups import MSG_THROTTLED, LookupView, portal_headers
 from .models import DocumentToken
 
 TITLE = "Kiểm tra giấy tờ"

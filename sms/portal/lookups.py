@@ -46,7 +46,6 @@ What the base guarantees, so no lookup has to remember it:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections.abc import Mapping
@@ -54,17 +53,15 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
-from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views import View
 
 from sms.accounts.middleware import sessionless
 from sms.net import client_ip
 
-from . import store, throttle
+from . import logbook, store, throttle
 from .models import LookupLog
 
 MSG_NOT_FOUND = "Không tìm thấy thông tin phù hợp. Vui lòng kiểm tra lại các thông tin đã nhập."
@@ -75,66 +72,6 @@ MSG_THROTTLED = "Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại 
 IDENTIFIER_MAX_LENGTH = LookupLog._meta.get_field("identifier").max_length
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html"
-
-
-#: the log's INSERT; its columns are named from the model when first used
-_LOG_INSERT: str | None = None
-
-
-def _log_insert(connection) -> str:
-    global _LOG_INSERT
-    if _LOG_INSERT is None:
-        quote = connection.ops.quote_name
-        names = ("kind", "identifier", "found", "throttled", "ip", "at", "unit")
-        columns = ", ".join(quote(LookupLog._meta.get_field(name).column) for name in names)
-        values = ", ".join(["%s"] * len(names))
-        _LOG_INSERT = f"INSERT INTO {quote(LookupLog._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
-    return _LOG_INSERT
-
-
-def _binds_on_client(cursor) -> bool:
-    """Whether the cursor merges the parameters into the SQL text itself (Django's default on
-    psycopg 3, always on psycopg2): then several statements may share one ``execute``."""
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3
-
-    if not is_psycopg3:
-        return True
-    import psycopg
-
-    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
-
-
-def write_log(kind: str, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
-    """One row of the lookup log. On PostgreSQL its commit does not wait for the WAL to reach
-    the disk (``synchronous_commit`` off for this transaction only): a crash may lose the last
-    fraction of a second of log rows, never corrupt them, and no other write of the process is
-    affected. That keeps the log off the results-day hot path.
-
-    Outside a transaction (a request) it is ONE round trip: ``BEGIN; SET LOCAL …; INSERT …;
-    COMMIT`` sent as one text, instead of four (BEGIN, SET LOCAL, INSERT, COMMIT). Inside one
-    (a test, a caller's ``atomic``) it joins it through a savepoint."""
-    connection = connections[router.db_for_write(LookupLog)]
-    if connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            if _binds_on_client(cursor):
-                params = [kind, identifier, found, throttled, ip, timezone.now(), unit_id]
-                try:
-                    cursor.execute(
-                        f"BEGIN; SET LOCAL synchronous_commit TO OFF; {_log_insert(connection)}; COMMIT", params
-                    )
-                except Exception:
-                    with contextlib.suppress(Exception):
-                        cursor.execute("ROLLBACK")
-                    raise
-                return
-    row = LookupLog(kind=kind, identifier=identifier, found=found, throttled=throttled, ip=ip, unit_id=unit_id)
-    if connection.vendor != "postgresql":
-        row.save(force_insert=True, using=connection.alias)
-        return
-    with transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        row.save(force_insert=True, using=connection.alias)
 
 
 def portal_origins() -> list[str]:
@@ -204,6 +141,11 @@ class LookupView(View):
     def log_unit_id(self, data: Mapping[str, Any], result: Any | None) -> int | None:
         """The unit whose portal answered, stored on the log row (for the department's readers)."""
         return None
+
+    def attempt(self, data: Mapping[str, Any], identifier: str, ip: str) -> tuple[Any | None, bool]:
+        """``lookup``, and whether it wrote its log row itself (else the base writes it): a lookup
+        on the store does both in one round trip."""
+        return self.lookup(data), False
 
     # --- the machinery ---------------------------------------------------------------------
 
@@ -276,12 +218,13 @@ class LookupView(View):
                 self.log(identifier, ip=ip, found=False, throttled=True)
                 return self.throttled(request, verdict.retry_after, as_json)
 
-        result = self.lookup(cleaned)
-        found = result is not None
-        if found:
+        result, logged = self.attempt(cleaned, identifier, ip)
+        if not logged:
+            self.log(
+                identifier, ip=ip, found=result is not None, throttled=False, unit_id=self.log_unit_id(cleaned, result)
+            )
+        if result is not None:
             throttle.release_attempt(self.kind, identifier)
-        self.log(identifier, ip=ip, found=found, throttled=False, unit_id=self.log_unit_id(cleaned, result))
-        if found:
             return self.hit(request, result, as_json)
         return self.miss(request, as_json)
 
@@ -325,7 +268,7 @@ class LookupView(View):
     # --- output ------------------------------------------------------------------------------
 
     def log(self, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
-        write_log(self.kind, identifier, ip=ip, found=found, throttled=throttled, unit_id=unit_id)
+        logbook.write_log(self.kind, identifier, ip=ip, found=found, throttled=throttled, unit_id=unit_id)
 
     @staticmethod
     def json(payload: dict, status: int = 200) -> JsonResponse:
@@ -392,12 +335,14 @@ class LookupView(View):
 
 
 class StoredLookup(LookupView):
-    """A lookup answered from the precomputed store (``sms.portal.store``): one indexed query.
+    """A lookup answered from the precomputed store (``sms.portal.store``): one indexed query,
+    which on PostgreSQL also writes the log's row (one round trip for both).
 
     ``store_key(data)`` is the store's key for the cleaned form (the identifier by default);
     ``secret_field`` the form field holding the second secret, or None when the identifier
-    alone opens the item. The result is the list of the store's hits; ``result_data`` gives
-    their payloads as ``{"items": [...]}``.
+    alone opens the item; a lookup reading more than one kind overrides ``store_query``. The
+    result is the list of the store's hits, in the store's order; ``result_data`` gives their
+    payloads as ``{"items": [...]}`` — as JSON, the stored text passed through as it is.
     """
 
     store_kind: ClassVar[str] = ""
@@ -409,17 +354,39 @@ class StoredLookup(LookupView):
     def secret_of(self, data: Mapping[str, Any]) -> Any:
         return data.get(self.secret_field) if self.secret_field else None
 
-    def lookup(self, data: Mapping[str, Any]) -> list[store.Hit] | None:
+    def store_query(self, data: Mapping[str, Any]) -> tuple[str, str, Any, bool] | None:
+        """(kind, key, secret, need_secret) of the store's items the cleaned ``data`` asks for,
+        or None when it names none."""
         key = self.store_key(data)
         if not key:
             return None
-        hits = store.find(
-            self.store_kind or self.kind, key, self.secret_of(data), need_secret=self.secret_field is not None
-        )
-        return hits or None
+        return (self.store_kind or self.kind, key, self.secret_of(data), self.secret_field is not None)
+
+    def lookup(self, data: Mapping[str, Any]) -> list[store.Hit] | None:
+        query = self.store_query(data)
+        if query is None:
+            return None
+        kind, key, secret, need_secret = query
+        return store.find(kind, key, secret, need_secret=need_secret) or None
+
+    def attempt(self, data: Mapping[str, Any], identifier: str, ip: str) -> tuple[list[store.Hit] | None, bool]:
+        query = self.store_query(data)
+        if query is None:
+            return None, False
+        kind, key, secret, need_secret = query
+        hits = store.find(kind, key, secret, need_secret=need_secret, log=logbook.Entry(self.kind, identifier, ip))
+        return hits or None, True
 
     def result_data(self, result: list[store.Hit]) -> dict[str, Any]:
         return {"items": [hit.payload for hit in result]}
 
     def log_unit_id(self, data: Mapping[str, Any], result: list[store.Hit] | None) -> int | None:
         return result[0].unit_id if result else None
+
+    def hit(self, request: HttpRequest, result: list[store.Hit], as_json: bool) -> HttpResponse:
+        if as_json and type(self).result_data is StoredLookup.result_data:
+            # The same document ``self.json`` would write, from the stored texts as they are.
+            items = ", ".join(hit.raw for hit in result)
+            body = f'{{"found": true, "result": {{"items": [{items}]}}}}'
+            return HttpResponse(body.encode(), content_type=JSON_TYPE)
+        return super().hit(request, result, as_json)

@@ -26,8 +26,17 @@ class LookupLog(models.Model):
     throttled = models.BooleanField("bị giới hạn", default=False)
     ip = models.GenericIPAddressField("địa chỉ IP", null=True, blank=True)
     at = models.DateTimeField("thời điểm", default=timezone.now)
+    # No foreign-key check on insert (``db_constraint``): on results day every lookup of one school
+    # would take a share lock on that school's row; the (unit, at) index below serves the readers.
     unit = models.ForeignKey(
-        "org.Unit", verbose_name="đơn vị", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Unit",
+        verbose_name="đơn vị",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
 
     # The department's administrators and staff read their portal's log; nobody edits it.
@@ -58,7 +67,8 @@ class PublishedRecord(models.Model):
     the identifier alone opens the item); ``ref`` names the source row ("<pk>"), unique per
     kind, so a module replaces or removes exactly the rows of what it changed. ``visible_from``
     lets a module load results before their announced publication time: until then the
-    lookups do not see them, and at that moment they all appear at once.
+    lookups do not see them, and at that moment they all appear at once. ``rank`` orders the
+    items under one key (smallest first, then by ref): a learner's newest period first.
     """
 
     kind = models.CharField("loại", max_length=40)
@@ -69,6 +79,7 @@ class PublishedRecord(models.Model):
     unit = models.ForeignKey(
         "org.Unit", verbose_name="đơn vị", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    rank = models.IntegerField("thứ tự", default=0)
     visible_from = models.DateTimeField(
         "công bố từ", null=True, blank=True, help_text="Để trống: công bố ngay. Trước thời điểm này tra cứu không thấy."
     )

@@ -35,13 +35,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from sms.text import nfc
 
+from . import logbook
 from .codes import new_lookup_code  # noqa: F401 (re-exported for modules)
+from .keyed import salted_hexdigest
 from .models import PublishedRecord
 
 #: how many rows one INSERT carries when a module replaces many items at once
@@ -63,13 +65,42 @@ class Record:
     unit_id: int | None = None
     #: the announced publication time, when it is still to come (None: published now)
     visible_from: dt.datetime | None = None
+    #: the order of the items under one key (smallest first, then by ref)
+    rank: int = 0
 
 
-@dataclass(frozen=True)
 class Hit:
-    ref: str
-    payload: dict[str, Any]
-    unit_id: int | None = None
+    """One item a lookup found: its ref, its payload and its unit. On PostgreSQL the payload
+    arrives as the JSON text the database keeps (``raw``) and is decoded only when read
+    (``payload``): a JSON answer passes the text through without decoding and re-encoding it."""
+
+    __slots__ = ("ref", "unit_id", "_payload", "_raw")
+
+    def __init__(self, ref: str, payload: dict[str, Any] | None = None, unit_id: int | None = None, *, raw=None):
+        self.ref, self.unit_id, self._payload, self._raw = ref, unit_id, payload, raw
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            self._payload = json.loads(self._raw) if self._raw is not None else {}
+        return self._payload
+
+    @property
+    def raw(self) -> str:
+        """The payload as JSON text."""
+        if self._raw is None:
+            self._raw = json.dumps(self._payload or {}, ensure_ascii=False, cls=DjangoJSONEncoder)
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hit):
+            return NotImplemented
+        return (self.ref, self.payload, self.unit_id) == (other.ref, other.payload, other.unit_id)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Hit(ref={self.ref!r}, payload={self.payload!r}, unit_id={self.unit_id!r})"
 
 
 def normalise_secret(value: Any) -> str:
@@ -102,22 +133,17 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
-def _ref_order(ref: str) -> tuple[int, str]:
-    """Refs are row ids as text: "9" before "10"."""
-    return (len(ref), ref)
-
-
 def secret_digest(kind: str, key: str, secret: Any) -> str:
     """The stored form of a second secret: an HMAC bound to (kind, key), so equal birth dates
     of two learners give different digests and a digest is useless outside its row."""
-    return salted_hmac("sms.portal.store", f"{kind}\x00{key}\x00{normalise_secret(secret)}").hexdigest()[:40]
+    return salted_hexdigest("sms.portal.store", f"{kind}\x00{key}\x00{normalise_secret(secret)}")[:40]
 
 
 def _row(kind: str, record: Record) -> PublishedRecord:
     secrets = sorted({secret_digest(kind, record.key, s) for s in record.secrets if normalise_secret(s)})
     return PublishedRecord(
         kind=kind, key=record.key, ref=str(record.ref), secrets=secrets, payload=record.payload,
-        unit_id=record.unit_id, visible_from=record.visible_from,
+        unit_id=record.unit_id, visible_from=record.visible_from, rank=record.rank,
     )  # fmt: skip
 
 
@@ -146,19 +172,50 @@ def remove(kind: str, refs: Iterable[Any]) -> int:
     return removed
 
 
-#: the lookup's one query (named from the model when first used, per database vendor)
+#: the lookup's one query, and the same with the log's row written by it (named from the models
+#: when first used, per database vendor)
 _FIND_SQL: dict[str, str] = {}
-_FIND_COLUMNS = ("ref", "secrets", "payload", "unit", "visible_from")
+_FIND_LOGGED_SQL: dict[str, str] = {}
+
+
+def _columns(connection) -> dict[str, str]:
+    quote, meta = connection.ops.quote_name, PublishedRecord._meta
+    names = ("kind", "key", "ref", "secrets", "payload", "unit", "rank", "visible_from")
+    return {"table": quote(meta.db_table), **{name: quote(meta.get_field(name).column) for name in names}}
 
 
 def _find_sql(connection) -> str:
+    """(ref, secrets, payload as text, unit, rank, visible_from) of every item under (kind, key)."""
     sql = _FIND_SQL.get(connection.vendor)
     if sql is None:
-        quote, meta = connection.ops.quote_name, PublishedRecord._meta
-        columns = ", ".join(quote(meta.get_field(name).column) for name in _FIND_COLUMNS)
-        kind, key = (quote(meta.get_field(name).column) for name in ("kind", "key"))
-        sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {kind} = %s AND {key} = %s"  # noqa: S608
-        _FIND_SQL[connection.vendor] = sql
+        c = _columns(connection)
+        sql = _FIND_SQL[connection.vendor] = (
+            f"SELECT {c['ref']}, {c['secrets']}, {c['payload']}::text, {c['unit']}, {c['rank']}, {c['visible_from']} "  # noqa: S608
+            f"FROM {c['table']} WHERE {c['kind']} = %s AND {c['key']} = %s"
+        )
+    return sql
+
+
+#: ``_order`` in SQL, over the columns of ``_find_logged_sql``'s ``hits`` (refs compared by code point, as Python does)
+ORDER = 'rank, length(ref), ref COLLATE "C"'
+
+
+def _find_logged_sql(connection) -> str:
+    """The items under (kind, key) that are visible at a given moment and that a secret's digest
+    opens (or every visible one), in ``_order``'s order — and, in the same statement, the log's row
+    saying whether any was found and the first one's unit. PostgreSQL: a data-modifying WITH."""
+    sql = _FIND_LOGGED_SQL.get(connection.vendor)
+    if sql is None:
+        c = _columns(connection)
+        log_table, log_columns = logbook.table_and_columns(connection)
+        sql = _FIND_LOGGED_SQL[connection.vendor] = (
+            f"WITH hits AS (SELECT {c['ref']} AS ref, {c['payload']}::text AS payload, {c['unit']} AS unit, "  # noqa: S608
+            f"{c['rank']} AS rank FROM {c['table']} WHERE {c['kind']} = %s AND {c['key']} = %s "
+            f"AND ({c['visible_from']} IS NULL OR {c['visible_from']} <= %s) AND (%s OR {c['secrets']} ? %s)), "
+            f"logged AS (INSERT INTO {log_table} ({log_columns}) SELECT %s, %s, count(*) > 0, false, %s, %s, "
+            f"(SELECT unit FROM hits ORDER BY {ORDER} LIMIT 1) FROM hits) "
+            f"SELECT ref, payload, unit FROM hits ORDER BY {ORDER}"
+        )
     return sql
 
 
@@ -166,43 +223,63 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+def _order(row: tuple) -> tuple:
+    """Items under one key: by rank, then by ref (refs are row ids as text: "9" before "10")."""
+    ref, rank = row[0], row[4]
+    return (rank, len(ref), ref)
+
+
 def _rows(kind: str, key: str) -> list[tuple]:
-    """(ref, secrets, payload, unit_id, visible_from) of the items under (kind, key): on PostgreSQL
-    the SQL is sent as is (the ORM would spend several times the query's own cost building it on
-    every lookup); elsewhere through the ORM. Read from the database the routers choose."""
+    """(ref, secrets, payload, unit_id, rank, visible_from) of the items under (kind, key): on
+    PostgreSQL the SQL is sent as is (the ORM would spend several times the query's own cost
+    building it on every lookup) and the payload kept as its JSON text; elsewhere through the ORM.
+    Read from the database the routers choose."""
     connection = connections[router.db_for_read(PublishedRecord)]
     if connection.vendor != "postgresql":
         return list(
             PublishedRecord.objects.using(connection.alias)
             .filter(kind=kind, key=key)
             .order_by()
-            .values_list("ref", "secrets", "payload", "unit_id", "visible_from")
+            .values_list("ref", "secrets", "payload", "unit_id", "rank", "visible_from")
         )
     with connection.cursor() as cursor:
         cursor.execute(_find_sql(connection), [kind, key])
-        rows = cursor.fetchall()
-    return [
-        (ref, _json(secrets), _json(payload), unit_id, visible_from)
-        for ref, secrets, payload, unit_id, visible_from in rows
-    ]
+        return [(ref, _json(secrets), *rest) for ref, secrets, *rest in cursor.fetchall()]
 
 
-def find(kind: str, key: str, secret: Any = None, *, need_secret: bool = True) -> list[Hit]:
-    """The published items of ``kind`` under ``key`` that ``secret`` opens, in ref order: one
+def find(
+    kind: str, key: str, secret: Any = None, *, need_secret: bool = True, log: logbook.Entry | None = None
+) -> list[Hit]:
+    """The published items of ``kind`` under ``key`` that ``secret`` opens, by rank then ref: one
     indexed query. With ``need_secret`` an item opens only with one of its secrets; without it
     (an identifier that opens the item alone, like a diploma serial) every item answers. An
-    item whose publication time is still to come answers nothing."""
+    item whose publication time is still to come answers nothing.
+
+    With ``log`` the lookup's log row is written too (found or not, and the first item's unit):
+    on PostgreSQL outside a transaction in the same statement as the lookup, one round trip in
+    all, its commit asynchronous (``sms.portal.logbook``)."""
     if need_secret and not normalise_secret(secret):
-        return []
-    rows = _rows(kind, key)
-    now = timezone.now()
-    digest = secret_digest(kind, key, secret) if need_secret else ""
-    return [
-        Hit(ref, payload, unit_id)
-        for ref, secrets, payload, unit_id, visible_from in sorted(rows, key=lambda r: _ref_order(r[0]))
-        if (visible_from is None or visible_from <= now)
-        and (not need_secret or any(hmac.compare_digest(digest, s) for s in secrets or ()))
-    ]
+        hits: list[Hit] = []
+    else:
+        now = timezone.now()
+        digest = secret_digest(kind, key, secret) if need_secret else ""
+        if log is not None and (connection := logbook.one_text_connection(reading=PublishedRecord)) is not None:
+            params = [kind, key, now, not need_secret, digest, log.kind, log.identifier, log.ip, now]
+            rows = logbook.run_asynchronous_commit(connection, _find_logged_sql(connection), params)
+            if rows is not None:
+                return [Hit(ref, None, unit_id, raw=payload) for ref, payload, unit_id in rows]
+        hits = [
+            Hit(ref, None, unit_id, raw=payload) if isinstance(payload, str) else Hit(ref, payload, unit_id)
+            for ref, secrets, payload, unit_id, _rank, visible_from in sorted(_rows(kind, key), key=_order)
+            if (visible_from is None or visible_from <= now)
+            and (not need_secret or any(hmac.compare_digest(digest, s) for s in secrets or ()))
+        ]
+    if log is not None:
+        logbook.write_log(
+            log.kind, log.identifier, ip=log.ip, found=bool(hits), throttled=False,
+            unit_id=hits[0].unit_id if hits else None,
+        )  # fmt: skip
+    return hits
 
 
 def get(kind: str, ref: Any) -> Hit | None:
@@ -254,8 +331,9 @@ def differences(kind: str) -> dict[str, int]:
             sorted(stored[ref].secrets),
             stored[ref].unit_id,
             stored[ref].visible_from,
+            stored[ref].rank,
         )
-        != (row.key, row.payload, row.secrets, row.unit_id, row.visible_from)
+        != (row.key, row.payload, row.secrets, row.unit_id, row.visible_from, row.rank)
     )
     return {
         "missing": len(expected.keys() - stored.keys()),

@@ -58,6 +58,13 @@ IDENTIFIER_CASE = "upper"
 PERIODS: tuple[str, ...] = (Period.SEMESTER_1, Period.SEMESTER_2, Period.YEAR)
 PERIOD_ORDER = {Period.SEMESTER_1: 1, Period.SEMESTER_2: 2, Period.YEAR: 3}
 
+
+def rank(start_year: int, period: str) -> int:
+    """A learner's items in the store: the newest school year first, and in a year the whole year,
+    then semester II, then semester I."""
+    return -(int(start_year) * 10 + PERIOD_ORDER.get(period, 0))
+
+
 MSG_NOT_REISSUER = "Chỉ hiệu trưởng hoặc quản trị của trường đang quản lý học sinh mới cấp lại được mã tra cứu."
 
 _ENROLMENT_COLUMNS = (
@@ -266,6 +273,7 @@ def _records(scope: Mapping[str, Any], periods: Iterable[str], *, published_year
                     payload=payload(row, period, term, marks, covering[0][2]),
                     secrets=[birth_date, lookup_code],
                     unit_id=school_id,
+                    rank=rank(start_year, period),
                 )
             )
     return refs, records

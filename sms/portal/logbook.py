@@ -1,0 +1,121 @@
+"""The lookup log's writes (``LookupLog``), kept off the results-day hot path.
+
+A lookup's log row is written with an asynchronous commit on PostgreSQL (``synchronous_commit``
+off for that transaction only): a crash may lose the last fraction of a second of log rows, never
+corrupt them, and no other write of the process is affected.
+
+Outside a transaction (a request) the write costs ONE round trip: ``BEGIN; SET LOCAL …; INSERT …;
+COMMIT`` sent as one text (``write_log``), or — for a lookup answered from the precomputed store —
+riding in the lookup's own query (``sms.portal.store.find`` with ``log=``), so a stored lookup
+costs one round trip to the database for its answer and its log together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from .models import LookupLog
+
+#: the log's columns, in the order ``insert_sql`` takes them
+COLUMNS = ("kind", "identifier", "found", "throttled", "ip", "at", "unit")
+
+_INSERT: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a lookup logs before it knows its answer: the lookup's kind, the normalised identifier
+    (never the secret) and the client's address."""
+
+    kind: str
+    identifier: str
+    ip: str
+
+
+def table_and_columns(connection) -> tuple[str, str]:
+    """The log's quoted table name and its quoted column list (``COLUMNS``' order)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(LookupLog._meta.get_field(name).column) for name in COLUMNS)
+    return quote(LookupLog._meta.db_table), columns
+
+
+def insert_sql(connection) -> str:
+    sql = _INSERT.get(connection.vendor)
+    if sql is None:
+        table, columns = table_and_columns(connection)
+        values = ", ".join(["%s"] * len(COLUMNS))
+        sql = _INSERT[connection.vendor] = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+    return sql
+
+
+def _binds_on_client(cursor) -> bool:
+    """Whether the cursor merges the parameters into the SQL text itself and reads every result of
+    a multi-statement text (Django's default cursor on psycopg 3): then several statements may share
+    one ``execute``. (psycopg2 returns only the last result: it takes the ordinary path.)"""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    if not is_psycopg3:
+        return False
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
+
+
+def one_text_connection(reading=None) -> Any | None:
+    """The connection the log is written on, when a write may be sent there as one text with its
+    own ``BEGIN … COMMIT``: PostgreSQL, autocommit, outside any ``atomic`` block — and, with
+    ``reading`` (a model), when the routers read that model from the same database. Else None."""
+    connection = connections[router.db_for_write(LookupLog)]
+    if reading is not None and router.db_for_read(reading) != connection.alias:
+        return None
+    if connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block:
+        return connection
+    return None
+
+
+def run_asynchronous_commit(connection, statement: str, params: Sequence[Any]) -> list[tuple] | None:
+    """``statement`` in its own transaction whose commit does not wait for the disk, sent as one
+    text: the rows it returns, or None when the driver binds on the server (then nothing ran).
+    On an error the transaction is rolled back and the error raised; the connection stays usable."""
+    with connection.cursor() as cursor:
+        if not _binds_on_client(cursor):
+            return None
+        try:
+            cursor.execute(f"BEGIN; SET LOCAL synchronous_commit TO OFF; {statement}; COMMIT", params)
+            rows: list[tuple] = []
+            while True:  # BEGIN, SET, the statement, COMMIT: one result each
+                if cursor.description is not None:
+                    rows = cursor.fetchall()
+                if not cursor.cursor.nextset():
+                    break
+        except Exception:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise
+        return rows
+
+
+def write_log(kind: str, identifier: str, *, ip: str, found: bool, throttled: bool, unit_id: int | None = None) -> None:
+    """One row of the lookup log, committed asynchronously on PostgreSQL (see the module
+    docstring). Outside a transaction it is one round trip; inside one (a test, a caller's
+    ``atomic``) it joins it through a savepoint."""
+    connection = one_text_connection()
+    if connection is not None:
+        params = [kind, identifier, found, throttled, ip, timezone.now(), unit_id]
+        if run_asynchronous_commit(connection, insert_sql(connection), params) is not None:
+            return
+    connection = connections[router.db_for_write(LookupLog)]
+    row = LookupLog(kind=kind, identifier=identifier, found=found, throttled=throttled, ip=ip, unit_id=unit_id)
+    if connection.vendor != "postgresql":
+        row.save(force_insert=True, using=connection.alias)
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        row.save(force_insert=True, using=connection.alias)
