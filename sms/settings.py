@@ -140,6 +140,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+
+# A PostgreSQL read replica (streaming replication of the primary) for the reads that opt in —
+# public lookups and reports (``sms.dbrouter``); writes always go to ``default``. In tests the
+# replica is a mirror of ``default`` (the same test database).
+READ_REPLICA_ALIAS = None
+if env("DATABASE_REPLICA_URL"):
+    READ_REPLICA_ALIAS = "replica"
+    DATABASES[READ_REPLICA_ALIAS] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"),
+        conn_max_age=int(env("DB_CONN_MAX_AGE", "60") or 0),
+        conn_health_checks=True,
+    )
+    DATABASES[READ_REPLICA_ALIAS]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["sms.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts ---------------------------------------------------------------------------------

@@ -23,3 +23,19 @@ def _media_in_a_temporary_folder(tmp_path_factory):
 
     with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A ``replica`` alias mirroring ``default`` (what ``DATABASE_REPLICA_URL`` configures, with the test
+    database mirrored), declared before the test databases are made. The router stays off
+    (``READ_REPLICA_ALIAS`` None) except in the tests that turn it on (tests/platform/test_replica_router.py),
+    so every other test reads and writes ``default`` only."""
+    import copy
+
+    from django.conf import settings
+
+    if "replica" not in settings.DATABASES:
+        mirror = copy.deepcopy(settings.DATABASES["default"])
+        mirror["TEST"] = {**mirror.get("TEST", {}), "MIRROR": "default"}
+        settings.DATABASES["replica"] = mirror

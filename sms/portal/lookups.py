@@ -34,6 +34,7 @@ What the base guarantees, so no lookup has to remember it:
   its 429 whatever it sent. Both counters move in one round trip to the cache.
 - A miss is one answer: an unknown identifier and a wrong secret give the same status and the
   same bytes (nothing typed is echoed back).
+- Reads may go to the read replica (``sms.dbrouter.replica_reads``); writes go to the primary.
 - Every lookup is logged (``LookupLog``: kind, identifier, found, throttled, IP, time) in one
   INSERT; the secret is never stored.
 - ``Cache-Control: no-store, private``; JSON when the client asks for it (``Accept`` or
@@ -59,6 +60,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views import View
 
 from sms.accounts.middleware import sessionless
+from sms.dbrouter import replica_reads
 from sms.net import client_ip
 
 from . import logbook, store, throttle
@@ -158,7 +160,10 @@ class LookupView(View):
         return sessionless(view)  # public by design; the account middleware leaves the session alone
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = super().dispatch(request, *args, **kwargs)
+        # Published data may be read a moment old: from the read replica when there is one
+        # (``sms.dbrouter``); the log is written to the primary.
+        with replica_reads():
+            response = super().dispatch(request, *args, **kwargs)
         return self.finish(request, response)
 
     def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
