@@ -40,6 +40,10 @@ dependency of the project). Not part of ``make test`` nor CI.
    errors; per lookup the ratio of its req/s to the bare view's (median over the rounds of the same-round ratio,
    and its spread). After each run the lookup log is read back: every lookup must be logged as found and not
    throttled. Target: ratio ≥ 0.8 and p99 < 50 ms.
+4. Raw PostgreSQL in the same rounds (``--no-pgbench`` leaves it out): ``pgbench -S`` with wrk's clients and
+   threads on a database of its own beside the bench's (``<name>_pgbench``, initialised at scale 10 the first
+   time): its tps, and every target's req/s as a share of it — what HTTP, gunicorn and Django cost on top of the
+   database's own work.
 
 The figures are printed and written to bench/RESULTS.md (their own section, between markers) with the machine,
 PostgreSQL's durability settings, the worker count and the date.
@@ -174,7 +178,15 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
-    parser.add_argument("--only", choices=["bare", *LOOKUPS], action="append", help="bench only these targets")
+    parser.add_argument(
+        "--only", choices=["bare", "pgbench", *LOOKUPS], action="append", help="bench only these targets"
+    )
+    parser.add_argument(
+        "--no-pgbench",
+        dest="pgbench",
+        action="store_false",
+        help="leave out raw `pgbench -S` (PostgreSQL's own select-only load, same clients, in the same rounds)",
+    )
     parser.add_argument(
         "--no-extra",
         dest="extra",
@@ -580,16 +592,63 @@ def _ip_counter() -> int:
     return int(cache.get(f"{throttle._PREFIX}:ip:127.0.0.1:{number}") or 0)
 
 
+# --- pgbench -S ----------------------------------------------------------------------------------------------------
+PGBENCH_SCALE = 10  # 1,000,000 accounts: larger than shared_buffers' share of a table, smaller than memory
+
+
+def _pgbench_target() -> list[str]:
+    """pgbench's connection options for its own database beside the bench's (``<name>_pgbench``), initialised at
+    scale ``PGBENCH_SCALE`` the first time."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    name = f"{params['NAME']}_pgbench"
+    options = ["-h", params.get("HOST") or "127.0.0.1", "-p", str(params.get("PORT") or 5432)]
+    options += ["-U", params.get("USER") or "postgres"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        if not exists:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "PGPASSWORD": params.get("PASSWORD") or ""}
+    check = subprocess.run(
+        ["psql", *options, "-d", name, "-Atc", "SELECT count(*) FROM pgbench_branches"], capture_output=True, env=env
+    )
+    if check.returncode != 0 or check.stdout.strip() != str(PGBENCH_SCALE).encode():
+        print(f"  initialising pgbench's database {name} (scale {PGBENCH_SCALE})", flush=True)
+        subprocess.run(["pgbench", *options, "-i", "-q", "-s", str(PGBENCH_SCALE), name], check=True, env=env)
+    return [*options, name]
+
+
+def pgbench(target: list[str], *, threads: int, connections: int, seconds: int) -> dict:
+    """``pgbench -S`` (one primary-key SELECT per transaction) with wrk's clients and threads: tps, mean latency."""
+    command = ["pgbench", "-n", "-S", "-c", str(connections), "-j", str(threads), "-T", str(seconds), *target]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    tps = latency = None
+    for line in done.stdout.splitlines():
+        if line.startswith("tps = "):
+            tps = float(line.split()[2])
+        elif line.startswith("latency average = "):
+            latency = float(line.split()[3])
+    if tps is None or latency is None:
+        sys.exit(f"pgbench printed no figures:\n{done.stdout}\n{done.stderr}")
+    return {"tps": tps, "latency_ms": latency}
+
+
 def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work: Path) -> dict:
     script = work / "post.lua"
     script.write_text(WRK_SCRIPT)
-    targets = ["bare", *LOOKUPS] if not args.only else [t for t in ["bare", *LOOKUPS] if t in args.only]
+    everything = ["bare", *LOOKUPS, *(["pgbench"] if args.pgbench else [])]
+    targets = everything if not args.only else [t for t in everything if t in args.only]
     paths = {"bare": BARE, **{name: route["path"] for name, route in routes.items()}}
+    database = _pgbench_target() if "pgbench" in targets else []
     if args.extra and not args.only:
         targets += list(EXTRAS)
         paths.update(EXTRAS)
     files, urls = {}, {}
     for name in targets:
+        if name == "pgbench":
+            continue
         files[name] = work / f"{name}.jsonl"
         bodies_of = samples["diplomas" if name in LOG_VARIANTS else name]
         files[name].write_text("".join(json.dumps(body, ensure_ascii=False) + "\n" for body in bodies_of))
@@ -597,11 +656,22 @@ def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work:
     wrk_args = {"threads": args.threads, "connections": args.connections}
     print("  warm-up", flush=True)
     for name in targets:
+        if name == "pgbench":
+            pgbench(database, seconds=args.warmup, **wrk_args)
+            continue
         wrk(urls[name], files[name], script, seconds=args.warmup, **wrk_args)
     runs: dict[str, list[dict]] = {name: [] for name in targets}
     for number in range(args.rounds):
         order = targets[number % len(targets) :] + targets[: number % len(targets)]
         for name in order:
+            if name == "pgbench":
+                figures = pgbench(database, seconds=args.duration, **wrk_args)
+                runs[name].append(figures)
+                print(
+                    f"  round {number + 1} {name:10} {figures['tps']:8.1f} tps    mean {figures['latency_ms']:6.2f} ms",
+                    flush=True,
+                )
+                continue
             mark = _log_mark()
             figures = wrk(urls[name], files[name], script, seconds=args.duration, **wrk_args)
             figures["ip_counter"] = _ip_counter()
@@ -627,6 +697,12 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
     summary = {}
     bare = runs.get("bare")
     for name, figures in runs.items():
+        if name == "pgbench":
+            summary[name] = {
+                "tps": _stats([f["tps"] for f in figures]),
+                "latency": _stats([f["latency_ms"] for f in figures]),
+            }
+            continue
         row = {
             "rps": _stats([f["rps"] for f in figures]),
             "p50": _stats([f["p50_us"] / 1000 for f in figures]),
@@ -642,6 +718,8 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
         if bare and name != "bare":
             row["ratio"] = _stats([f["rps"] / b["rps"] for f, b in zip(figures, bare, strict=True)])
             row["ratio_of_medians"] = row["rps"]["median"] / statistics.median(b["rps"] for b in bare)
+        if "pgbench" in runs:
+            row["to_pgbench"] = _stats([f["rps"] / p["tps"] for f, p in zip(figures, runs["pgbench"], strict=True)])
         summary[name] = row
     return summary
 
@@ -694,7 +772,7 @@ def report(info: dict, args, data: dict, routes: dict, summary: dict, redis_how:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, row in summary.items():
-        if name in EXTRAS:
+        if name in EXTRAS or name == "pgbench":
             continue
         if name == "bare":
             label, path = "bare view: body parse + one `.get(pk=...)`, payload as JSON", BARE
@@ -734,6 +812,21 @@ def report(info: dict, args, data: dict, routes: dict, summary: dict, redis_how:
         f"Redis after each run (up to {max(summary[n]['ip_counter'] for n in lookups):,} in one minute): the "
         "throttle counts every lookup.",
     ]
+    if "pgbench" in summary:
+        raw = summary["pgbench"]
+        against = "; ".join(
+            f"{'the bare view' if name == 'bare' else name} {summary[name]['to_pgbench']['median']:.3f}"
+            for name in summary
+            if "to_pgbench" in summary[name] and name not in EXTRAS
+        )
+        lines += [
+            "",
+            f"Raw PostgreSQL in the same rounds: `pgbench -S` (one primary-key SELECT per transaction, scale "
+            f"{PGBENCH_SCALE}, {args.connections} clients, {args.threads} threads, {args.duration} s) ran "
+            f"{raw['tps']['median']:,.0f} tps ({raw['tps']['min']:,.0f}–{raw['tps']['max']:,.0f}), mean latency "
+            f"{raw['latency']['median']:.2f} ms. Each target's req/s as a share of it (same round, median): "
+            f"{against} — what HTTP, gunicorn and Django cost on top of the database's own work.",
+        ]
     if "bare-items" in summary:
         row, results = summary["bare-items"], summary.get("results")
         lines += [
@@ -824,7 +917,11 @@ def main() -> None:
         summary = summarise(runs)
         info = {**machine(), **_versions(), "pg_settings": _pg_settings()}
     for name, row in summary.items():
+        if name == "pgbench":
+            print(f"{name:9} {row['tps']['median']:8.1f} tps    mean {row['latency']['median']:.2f} ms")
+            continue
         ratio = f"  ratio {row['ratio']['median']:.2f}" if "ratio" in row else ""
+        ratio += f"  to pgbench {row['to_pgbench']['median']:.3f}" if "to_pgbench" in row else ""
         print(f"{name:9} {row['rps']['median']:8.1f} req/s  p50 {_ms(row['p50'])}  p99 {_ms(row['p99'])}{ratio}")
     if log.strip():
         print("gunicorn's error log:\n" + log[-3000:])
