@@ -8,17 +8,11 @@ from django.db.models import QuerySet
 
 from sms.accounts.actors import actor_from_request
 from sms.accounts.scoping import visible_to
+from sms.org.filters import _visible
 from sms.org.models import Unit
 from sms.text import search_key
 
 from .models import BoardMember, BoardRole, Exam, ExamKind, ExamSubject, PointRule
-
-
-def _visible(model):
-    def queryset(request):
-        return visible_to(actor_from_request(request) if request else None, model)
-
-    return queryset
 
 
 def _exams(request):

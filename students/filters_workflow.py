@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import django_filters
 
-from sms.accounts.actors import actor_from_request
-from sms.accounts.scoping import visible_to
-from sms.org.filters import SchoolFilterMixin
+from sms.org.filters import SchoolFilterMixin, _visible
 from sms.org.models import SchoolClass, SchoolYear, Semester
 
 from .models import Absence, EntryDeadline, HomeroomAssessment, Publication, UnlockRequest
 
 
-def _visible(model):
-    def queryset(request):
-        return visible_to(actor_from_request(request) if request else None, model)
-
-    return queryset
-
-
 class UnlockFilter(SchoolFilterMixin):
     semester = django_filters.ModelChoiceFilter(
-        label="Học kỳ", queryset=_visible(Semester), field_name="sheet__semester"
+        label="Học kỳ", queryset=_visible(Semester, "school_year"), field_name="sheet__semester"
     )
     school_class = django_filters.ModelChoiceFilter(
         label="Lớp", queryset=_visible(SchoolClass), field_name="sheet__school_class"
@@ -37,7 +28,7 @@ class DeadlineFilter(SchoolFilterMixin):
     school_year = django_filters.ModelChoiceFilter(
         label="Năm học", queryset=_visible(SchoolYear), field_name="semester__school_year"
     )
-    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester))
+    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester, "school_year"))
 
     class Meta:
         model = EntryDeadline
@@ -59,7 +50,7 @@ class PublicationFilter(SchoolFilterMixin):
 
 
 class HomeroomFilter(SchoolFilterMixin):
-    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester))
+    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester, "school_year"))
     school_class = django_filters.ModelChoiceFilter(
         label="Lớp", queryset=_visible(SchoolClass), field_name="enrolment__school_class"
     )

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import django_filters
 
-from sms.accounts.actors import actor_from_request
-from sms.accounts.scoping import visible_to
-from sms.org.filters import SchoolFilterMixin
+from sms.org.filters import SchoolFilterMixin, _visible
 from sms.org.models import SchoolClass, SchoolYear, Semester, Subject
 
 from .models import StaffRecord, TeachingAssignment, TeachingNorm
-
-
-def _visible(model):
-    def queryset(request):
-        return visible_to(actor_from_request(request) if request else None, model)
-
-    return queryset
 
 
 class AssignmentFilter(SchoolFilterMixin):
     school_year = django_filters.ModelChoiceFilter(
         label="Năm học", queryset=_visible(SchoolYear), field_name="semester__school_year"
     )
-    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester))
+    semester = django_filters.ModelChoiceFilter(label="Học kỳ", queryset=_visible(Semester, "school_year"))
     school_class = django_filters.ModelChoiceFilter(label="Lớp", queryset=_visible(SchoolClass))
     subject = django_filters.ModelChoiceFilter(label="Môn học", queryset=_visible(Subject))
     teacher = django_filters.ModelChoiceFilter(label="Giáo viên", queryset=_visible(StaffRecord))

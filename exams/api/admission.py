@@ -21,7 +21,7 @@ from sms.accounts.actors import actor_from_request
 from sms.accounts.scoping import get_visible_or_404
 from sms.api.viewsets import ScopedMixin
 
-from ..models import AdmissionStatus, CandidateScore, Exam, Quota
+from ..models import AdmissionStatus, BoardMember, CandidateScore, Exam, Quota
 from ..services import admission as services
 from ..services import publication
 
@@ -46,7 +46,20 @@ class QuotaSerializer(serializers.ModelSerializer):
         if quota.exam_id not in cache:
             request = self.context.get("request")
             actor = (getattr(request, "actor", None) or actor_from_request(request)) if request is not None else None
-            cache[quota.exam_id] = actor is not None and services.sees_outcome(actor, quota.exam)
+            # Every exam of the page at once: one query for the actor's board seats, not one per exam.
+            page = getattr(self.parent, "instance", None) if self.parent is not None else None
+            exams = {q.exam_id: q.exam for q in (page if isinstance(page, list | tuple) else [quota])}
+            exams[quota.exam_id] = quota.exam
+            seats: dict[int, set[str]] = {}
+            if actor is not None:
+                for exam_id, role in BoardMember.objects.filter(
+                    exam_id__in=exams, user=actor.user, is_active=True
+                ).values_list("exam_id", "role"):
+                    seats.setdefault(exam_id, set()).add(role)
+            for exam_id, exam in exams.items():
+                cache.setdefault(
+                    exam_id, actor is not None and services.sees_outcome(actor, exam, seats.get(exam_id, ()))
+                )
         return cache[quota.exam_id]
 
     def get_cut_off(self, quota) -> str | None:

@@ -11,9 +11,13 @@ from sms.text import search_key
 from .models import AdministrativeArea, SchoolClass, SchoolYear, Subject, SubjectPlan, Unit
 
 
-def _visible(model):
+def _visible(model, *related):
+    """A filter's choices: the rows of ``model`` the requesting actor may see (the scoping door),
+    with ``related`` read along (what the choices' labels print: a semester's label names its year)."""
+
     def queryset(request):
-        return visible_to(actor_from_request(request) if request else None, model)
+        rows = visible_to(actor_from_request(request) if request else None, model)
+        return rows.select_related(*related) if related else rows
 
     return queryset
 

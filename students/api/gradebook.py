@@ -29,7 +29,7 @@ from ..services import gradebook as service
 
 
 class SheetFilter(filters.FilterSet):
-    semester = filters.ModelChoiceFilter(queryset=_visible(Semester))
+    semester = filters.ModelChoiceFilter(queryset=_visible(Semester, "school_year"))
     school_class = filters.ModelChoiceFilter(queryset=_visible(SchoolClass))
     subject = filters.ModelChoiceFilter(queryset=_visible(Subject))
     status = filters.ChoiceFilter(choices=SheetStatus.choices)
