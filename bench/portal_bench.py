@@ -638,7 +638,9 @@ def pgbench(target: list[str], *, threads: int, connections: int, seconds: int) 
 def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work: Path) -> dict:
     script = work / "post.lua"
     script.write_text(WRK_SCRIPT)
-    everything = ["bare", *LOOKUPS, *(["pgbench"] if args.pgbench else [])]
+    if args.pgbench and not shutil.which("pgbench"):
+        print("  pgbench is missing (PostgreSQL's server package has it): raw pgbench -S left out", flush=True)
+    everything = ["bare", *LOOKUPS, *(["pgbench"] if args.pgbench and shutil.which("pgbench") else [])]
     targets = everything if not args.only else [t for t in everything if t in args.only]
     paths = {"bare": BARE, **{name: route["path"] for name, route in routes.items()}}
     database = _pgbench_target() if "pgbench" in targets else []
