@@ -55,10 +55,6 @@ def reads_from_replica(view: Callable) -> Callable:
     return wrapper
 
 
-def reading_replica() -> bool:
-    return _reading_replica.get() and replica_alias() is not None
-
-
 class ReplicaRouter:
     """Writes to the primary; reads to the replica inside ``replica_reads()``, else to the primary.
 

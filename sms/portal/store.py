@@ -38,12 +38,12 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from sms.text import nfc
 
 from . import logbook
 from .codes import new_lookup_code  # noqa: F401 (re-exported for modules)
-from .keyed import salted_hexdigest
 from .models import PublishedRecord
 
 #: how many rows one INSERT carries when a module replaces many items at once
@@ -136,7 +136,7 @@ def parse_date(text: str) -> dt.date | None:
 def secret_digest(kind: str, key: str, secret: Any) -> str:
     """The stored form of a second secret: an HMAC bound to (kind, key), so equal birth dates
     of two learners give different digests and a digest is useless outside its row."""
-    return salted_hexdigest("sms.portal.store", f"{kind}\x00{key}\x00{normalise_secret(secret)}")[:40]
+    return salted_hmac("sms.portal.store", f"{kind}\x00{key}\x00{normalise_secret(secret)}").hexdigest()[:40]
 
 
 def _row(kind: str, record: Record) -> PublishedRecord:

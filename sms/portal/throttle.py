@@ -44,10 +44,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.crypto import salted_hmac
 
 from sms.text import nfc
-
-from .keyed import salted_hexdigest
 
 IP_WINDOW = 60  # seconds
 IDENTIFIER_WINDOW = 3600  # seconds
@@ -73,7 +72,7 @@ def normalise_identifier(value, case: str | None = "upper") -> str:
 
 def identifier_key(kind: str, identifier: str) -> str:
     """A cache-safe, irreversible key for (kind, identifier)."""
-    return salted_hexdigest("sms.portal.throttle", f"{kind}\x00{identifier}")[:40]
+    return salted_hmac("sms.portal.throttle", f"{kind}\x00{identifier}").hexdigest()[:40]
 
 
 def _window(length: int, now: float | None = None) -> tuple[int, int]:

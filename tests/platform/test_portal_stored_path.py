@@ -16,10 +16,8 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from sms.portal import store
-from sms.portal.keyed import salted_hexdigest
 from sms.portal.models import LookupLog
 
 pytestmark = pytest.mark.urls("tests.portal_testurls")
@@ -80,16 +78,6 @@ def test_a_wrong_birth_date_answers_like_an_unknown_code(world):
     wrong, unknown = look("HS1", "06/09/2012"), look("HS9")
     assert wrong.status_code == unknown.status_code == 200
     assert wrong.content == unknown.content and wrong.json()["found"] is False
-
-
-@pytest.mark.parametrize(
-    ("salt", "value"),
-    [("sms.portal.store", "k\x00HS1\x002012-09-05"), ("sms.portal.throttle", "test\x00Nguyễn Văn A"), ("", "")],
-)
-def test_the_kept_key_gives_django_s_salted_hmac(salt, value, settings):
-    assert salted_hexdigest(salt, value) == salted_hmac(salt, value).hexdigest()
-    settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
-    assert salted_hexdigest(salt, value) == salted_hmac(salt, value).hexdigest()
 
 
 # --- one statement on PostgreSQL --------------------------------------------------------------------------------
