@@ -141,6 +141,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
 
+
+def _postgres_options(database: dict) -> None:
+    """PostgreSQL's JIT compilation off for the application's sessions (``DB_JIT=on`` keeps the server's
+    setting). Its default thresholds are crossed by the Sở's reports over a province: compiling took 0.43 s
+    of the completion report's 0.68 s, on a query that needs no compiling (bench/RESULTS.md, oversight).
+    Behind a pooler that refuses start-up options, set ``ALTER DATABASE … SET jit = off`` instead."""
+    if database["ENGINE"] == "django.db.backends.postgresql" and env("DB_JIT", "off") != "on":
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+
+
+_postgres_options(DATABASES["default"])
+
 # A PostgreSQL read replica (streaming replication of the primary) for the reads that opt in —
 # public lookups and reports (``sms.dbrouter``); writes always go to ``default``. In tests the
 # replica is a mirror of ``default`` (the same test database).
@@ -153,6 +166,7 @@ if env("DATABASE_REPLICA_URL"):
         conn_health_checks=True,
     )
     DATABASES[READ_REPLICA_ALIAS]["TEST"] = {"MIRROR": "default"}
+    _postgres_options(DATABASES[READ_REPLICA_ALIAS])
     DATABASE_ROUTERS = ["sms.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -249,11 +249,13 @@ def _semester_q(year: int, semester: int, prefix: str = "semester") -> Q:
 
 
 def _sheet_of_assignment():
+    """The sheet of an outer assignment: one probe of the sheet's unique index. Without the model's
+    ordering, which would join the class and the subject and sort, once per assignment."""
     return ScoreSheet.objects.filter(
         semester_id=OuterRef("semester_id"),
         school_class_id=OuterRef("school_class_id"),
         subject_id=OuterRef("subject_id"),
-    )
+    ).order_by()
 
 
 def _assignment_of_sheet():
@@ -261,7 +263,7 @@ def _assignment_of_sheet():
         semester_id=OuterRef("semester_id"),
         school_class_id=OuterRef("school_class_id"),
         subject_id=OuterRef("subject_id"),
-    )
+    ).order_by()
 
 
 def _deadlines(actor, year: int, semester: int, *, within=None, school=None) -> dict:
