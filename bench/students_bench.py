@@ -18,6 +18,8 @@ measures, 5 runs each, median and spread (min–max):
     regular + mid-term + end-of-term), by the assigned teacher, a fresh batch each run changing every cell:
     latency and query count.
 
+``--province`` measures the school C2-BENCH of the province data set (bench/province.py, ``make bench-data``) in
+``DATABASE_URL`` instead, among the province's rows; nothing is wiped or built (``make bench`` runs it so).
 ``--reuse`` measures again on the data set an earlier run left (no wipe, no rebuild; the sheet save's cells
 keep changing). The figures go to bench/RESULTS.md (its own section, between markers) with the machine
 (nproc, CPU model, PostgreSQL version, load average) and the date. Targets: year results < 2 s; the save is reported.
@@ -122,8 +124,35 @@ def reuse() -> dict | None:
         "save_enrolments": list(Enrolment.objects.filter(school_class=first).order_by("pk")),
         "learners": Enrolment.objects.filter(school_year=year).count(),
         "classes": SchoolClass.objects.filter(school_year=year).count(),
-        "scores": Score.objects.count(),
+        "scores": Score.objects.filter(school_id=year.school_id).count(),
+        "subjects": _subject_counts(year.school_id),
         "build_seconds": 0,
+        "province": _province_size() if "--province" in sys.argv[1:] else None,
+    }
+
+
+def _subject_counts(school_id: int) -> tuple[int, int]:
+    """(scored, comment-only) subjects of the school."""
+    from sms.org.models import Subject
+
+    kinds = list(Subject.objects.filter(school_id=school_id).values_list("assessment", flat=True))
+    return kinds.count("scored"), len(kinds) - kinds.count("scored")
+
+
+def _province_size() -> dict:
+    """The size of the province around the school (bench/province.py), for the report."""
+    from django.db import connection
+
+    from sms.org.models import Unit
+    from students.models import Enrolment
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'students_score'")
+        scores = cursor.fetchone()[0]
+    return {
+        "schools": Unit.objects.filter(kind="school").count(),
+        "learners": Enrolment.objects.count(),
+        "scores": scores,
     }
 
 
@@ -276,7 +305,9 @@ def build(rng: random.Random) -> dict:
         "learners": len(enrolments),
         "classes": len(classes),
         "scores": Score.objects.count(),
+        "subjects": _subject_counts(school.pk),
         "build_seconds": time.perf_counter() - started,
+        "province": None,
     }
 
 
@@ -320,8 +351,8 @@ def measure_results(data: dict) -> dict:
     first, again, summary = [], [], None
     queries = {}
     for _ in range(RUNS):
-        TermResult.objects.all().delete()
-        SubjectResult.objects.filter(period=Period.YEAR).delete()
+        TermResult.objects.filter(school_id=year.school_id).delete()
+        SubjectResult.objects.filter(school_id=year.school_id, period=Period.YEAR).delete()
         summary, elapsed, queries["first"] = _timed(lambda: compute_results(principal, year))
         first.append(elapsed)
         rerun, elapsed, queries["rerun"] = _timed(lambda: compute_results(principal, year))
@@ -403,9 +434,20 @@ def report(info: dict, data: dict, results: dict, save: dict) -> str:
             f"- Machine: {info['nproc']} CPU ({info['cpu']}), PostgreSQL {info['postgres']}, Python {info['python']}; "
             f"load average when the runs ended: {info['load']} (other work on the machine inflates the times)",
             f"- Data: 1 THCS school, {data['classes']} classes (grades 6–9), {data['learners']} learners, "
-            f"{len(SUBJECTS)} subjects (9 scored, 3 comment-only), {data['scores']:,} scores in both semesters "
+            f"{sum(data['subjects'])} subjects ({data['subjects'][0]} scored, {data['subjects'][1]} comment-only), "
+            f"{data['scores']:,} scores in both semesters "
             + (
-                f"(built in {data['build_seconds']:.0f} s)" if data["build_seconds"] else "(data set of an earlier run)"
+                f"(built in {data['build_seconds']:.0f} s)"
+                if data["build_seconds"]
+                else ""
+                if data["province"]
+                else "(data set of an earlier run)"
+            )
+            + (
+                f"— the school {data['year'].school.code} of the province data set (bench/province.py: "
+                f"{p['schools']} schools, {p['learners']:,} learners, ~{p['scores']:,} scores in its tables)"
+                if (p := data["province"])
+                else ""
             ),
             f"- Runs: {RUNS} each; median (min–max)",
             "",
@@ -443,6 +485,19 @@ def write_report(text: str, start: str = MARK_START, end: str = MARK_END) -> Pat
     return path
 
 
+def province_data() -> dict:
+    """``--province``: the school C2-BENCH of the province data set (bench/province.py) in DATABASE_URL,
+    measured where it lives, among the province's rows. Never wipes."""
+    _check_database()
+    import django
+
+    django.setup()
+    data = reuse()
+    if data is None:
+        sys.exit("No C2-BENCH school in this database: build the province first (make bench-data).")
+    return data
+
+
 def load_data(build, reuse, seed: int) -> dict:
     """Set Django up on the benchmark's own database and return its data set: the one already there with
     ``--reuse`` (when ``reuse()`` finds it), else a fresh one from ``build(random.Random(seed))`` after
@@ -464,7 +519,7 @@ def load_data(build, reuse, seed: int) -> dict:
 
 
 def main() -> None:
-    data = load_data(build, reuse, 20261123)
+    data = province_data() if "--province" in sys.argv[1:] else load_data(build, reuse, 20261123)
     print(f"  {data['learners']} learners, {data['scores']:,} scores in {data['build_seconds']:.0f} s", flush=True)
     results = measure_results(data)
     print(f"  year results: first {results['first']}, re-run {results['rerun']}", flush=True)
