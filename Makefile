@@ -9,7 +9,7 @@ PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-fast lint install browser migrate seed serve check-deploy clean bench-portal
+.PHONY: demo test test-fast lint install browser migrate seed serve check-deploy clean bench-portal bench-tools bench-data bench postgres
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -60,7 +60,11 @@ check-deploy: install
 # when missing; BENCH_ARGS passes options (e.g. BENCH_ARGS="--reuse --rounds 3").
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sms_bench_portal
 BENCH_ARGS ?=
-bench-portal: install
+bench-portal: install bench-tools postgres
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/portal_bench.py $(BENCH_ARGS)
+
+# wrk, and redis-server when no Redis answers, from Debian's packages when missing.
+bench-tools:
 	@if ! command -v wrk >/dev/null 2>&1; then \
 	  echo "Cài wrk (gói wrk của Debian) cho bài đo tra cứu"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
@@ -70,7 +74,26 @@ bench-portal: install
 	  echo "Cài redis-server (gói của Debian): bộ đếm giới hạn tra cứu chạy trên Redis"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	fi
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/portal_bench.py $(BENCH_ARGS)
+
+# The local PostgreSQL cluster, started when nothing answers on 127.0.0.1:5432 (as .ci/run does).
+postgres:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	fi
+
+# The province-scale data set (issue 10, bench/province.py): 300 schools, 150,000 learners, a year of grades,
+# an exam of 20,000 candidates, diplomas, bulk-loaded with COPY. BENCH_PROVINCE_URL is WIPED and rebuilt;
+# PROVINCE_ARGS passes options (e.g. PROVINCE_ARGS="--schools 30 --students 15000").
+BENCH_PROVINCE_URL ?= postgres://postgres@127.0.0.1:5432/sms_bench_province
+PROVINCE_ARGS ?=
+bench-data: install postgres
+	DATABASE_URL=$(BENCH_PROVINCE_URL) $(PY) bench/province.py $(PROVINCE_ARGS)
+
+# The whole benchmark suite (bench/suite.py): builds the province when its database lacks it, runs every
+# benchmark and writes bench/RESULTS.md. SUITE_ARGS passes options (see bench/suite.py --help).
+SUITE_ARGS ?=
+bench: install bench-tools postgres
+	BENCH_PROVINCE_URL=$(BENCH_PROVINCE_URL) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/suite.py $(SUITE_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
