@@ -4,7 +4,7 @@
 fields, by attribute name: ``school_id``, not ``school``) with one ``COPY … FROM STDIN``. The model's other
 concrete columns get what a save would give them: the field's default (a callable one called per row, so a
 unique ``uuid4`` default stays unique), now for ``auto_now``/``auto_now_add``, NULL where allowed, "" for a
-blank text field; a column with none of these is an error naming it. Values go as COPY text (dates in ISO
+text field that may be blank; a column with none of these is an error naming it. Values go as COPY text (dates in ISO
 form, JSON dumped with the characters kept, Decimals as written), so PostgreSQL parses them into the column's
 type and checks every constraint as an INSERT would.
 
@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 _NO_DEFAULT = object()
+_TEXT_FIELDS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -141,7 +142,13 @@ class Loader:
             return field.default  # a callable is called per row
         if field.null:
             return None
-        if field.get_internal_type() in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
+        if field.blank and field.get_internal_type() in (
+            "CharField",
+            "TextField",
+            "SlugField",
+            "EmailField",
+            "URLField",
+        ):
             return ""
         return _NO_DEFAULT
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
     parser.add_argument("--province-args", default="", help="options for bench/province.py when it builds")
     parser.add_argument("--portal-args", default="--reuse --rounds 5 --duration 10", help="options for portal_bench.py")
     args = parser.parse_args(argv)
-    started = dt.datetime.now().astimezone()
+    started = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))  # the other sections' time zone (the settings')
     plan = steps(args)
     known = {name for name, _, _ in plan}
     unknown = (set(args.only or []) | set(args.skip)) - known - {"province"}
