@@ -63,7 +63,7 @@ from bench.province_shape import (  # noqa: E402 - after the path is set
 
 START_YEAR = 2025
 #: (school type, share of the schools, mean learners, learners per class)
-MIX = [("c1", 0.45, 420, 35), ("c2", 0.35, 560, 42), ("c3", 0.20, 900, 42)]
+MIX = [("C1", 0.45, 420, 35), ("C2", 0.35, 560, 42), ("C3", 0.20, 900, 42)]
 BIG_SCHOOL_LEARNERS = 1512
 BIG_SCHOOL_CLASSES_PER_GRADE = 9
 BIG_FIRST_CLASS = 45
@@ -78,8 +78,8 @@ PLACES = [
     "Gia Sinh", "Gia Lập", "Gia Trấn", "Trường Yên", "Liên Sơn", "Khánh Thành", "Ân Hòa", "Yên Thắng",
     "Lai Thành", "Cúc Phương", "Quỳnh Lưu", "Phú Sơn", "Đồng Phong", "Yên Lâm", "Khánh Nhạc",
 ]  # fmt: skip
-TYPE_NAME = {"c1": "Trường Tiểu học", "c2": "Trường THCS", "c3": "Trường THPT"}
-TYPE_GRADES = {"c1": (1, 2, 3, 4, 5), "c2": (6, 7, 8, 9), "c3": (10, 11, 12)}
+TYPE_NAME = {"C1": "Trường Tiểu học", "C2": "Trường THCS", "C3": "Trường THPT"}
+TYPE_GRADES = {"C1": (1, 2, 3, 4, 5), "C2": (6, 7, 8, 9), "C3": (10, 11, 12)}
 BIRTH_YEAR_OF_GRADE = {g: START_YEAR - 5 - g for g in range(1, 13)}  # grade 1 in 2025: born 2019
 
 
@@ -107,7 +107,7 @@ def plan_schools(n_schools: int, n_students: int, rng: random.Random) -> list[tu
     for school_type, share, _, _ in MIX:
         types += [school_type] * round(share * (n_schools - 1))
     while len(types) < n_schools - 1:
-        types.append("c2")
+        types.append("C2")
     types = types[: n_schools - 1]
     rng.shuffle(types)
     mean = {t: m for t, _, m, _ in MIX}
@@ -121,7 +121,7 @@ def plan_schools(n_schools: int, n_students: int, rng: random.Random) -> list[tu
         if sizes[i % len(sizes)] + step >= 35:
             sizes[i % len(sizes)] += step
         i += 1
-    return [("c2", BIG_SCHOOL_LEARNERS), *zip(types, sizes, strict=True)]
+    return [("C2", BIG_SCHOOL_LEARNERS), *zip(types, sizes, strict=True)]
 
 
 def class_sizes(learners: int, grades: tuple[int, ...], per_class: int, big: bool) -> list[tuple[int, int]]:
@@ -209,9 +209,9 @@ class Builder:
             if k == 0:
                 code, name = BIG_SCHOOL_CODE, "Trường THCS Benchmark"
             else:
-                code = f"{school_type.upper()}-BENCH-{n:04d}"
+                code = f"{school_type}-BENCH-{n:04d}"
                 name = f"{TYPE_NAME[school_type]} {PLACES[n % len(PLACES)]} {n}"
-            parent = so_id if school_type == "c3" else phong_ids[k % n_phong]
+            parent = so_id if school_type == "C3" else phong_ids[k % n_phong]
             path = f"{so_id}/{sid}/" if parent == so_id else f"{so_id}/{parent}/{sid}/"
             rows.append((sid, "school", school_type, code, name, parent, path, path.count("/") - 1))
             schools.append((sid, code, name, school_type, parent, learners))
@@ -510,7 +510,7 @@ class Builder:
             ("id", "school_id", "enrolment_id", "subject_id", "period", "average", "passed", "level", "test_score"),
             ((i, *r) for i, r in zip(loader.ids(SubjectResult, len(results)), results, strict=True)),
         )
-        if shape.school_type != "c1":
+        if shape.school_type != "C1":
             rows = [(sid, x.enrolment_id, shape.semester_ids[n], rng.choice(CONDUCT)) for x in learners for n in (1, 2)]
             loader.copy(
                 HomeroomAssessment,

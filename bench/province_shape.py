@@ -23,7 +23,7 @@ class SchoolShape:
     id: int
     code: str
     name: str
-    school_type: str  # sms.org.rules.SchoolType value: c1 / c2 / c3 …
+    school_type: str  # sms.org.rules.SchoolType value: "C1" / "C2" / "C3"
     parent_id: int  # its Phòng (c1, c2) or the Sở (c3)
     area_id: int | None
     year_id: int

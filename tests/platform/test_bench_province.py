@@ -93,6 +93,7 @@ def test_a_small_province_reads_back_through_the_application():
     from bench.province_shape import BIG_SCHOOL_CODE, SO_USERNAME
     from sms.accounts.actors import Actor
     from sms.accounts.models import Membership
+    from sms.org.models import Unit
     from students import stats
     from students.models import Score, ScoreSheet, SubjectResult
     from students.services.gradebook import refresh_sheet_results
@@ -107,6 +108,7 @@ def test_a_small_province_reads_back_through_the_application():
     assert len(province.schools) == 4 and len(province.learners) == 1700
     assert sum(1 for x in province.learners if x.school_id == province.schools[0].id) == 1512
     assert Score.objects.count() == builder.loader.counts["students_score"] > 100_000
+    assert tuple(Unit.objects.get(code=BIG_SCHOOL_CODE).grades) == (6, 7, 8, 9)  # a school type the app knows
 
     # the Sở specialist's completion page counts every school's expected sheets
     so = Membership.objects.select_related("user", "unit").get(user__username=SO_USERNAME)
@@ -128,16 +130,15 @@ def test_a_small_province_reads_back_through_the_application():
     computed = {e: (r.average, r.passed, r.level, r.test_score) for e, r in refresh_sheet_results(sheet).items()}
     assert computed == stored and len(stored) == 45
     # a primary school's sheet (TT27: levels and tests) too
-    primary = ScoreSheet.objects.filter(school__school_type="c1", semester__number=1).order_by("pk").first()
-    if primary is not None:
-        rows = SubjectResult.objects.filter(
-            subject=primary.subject, period="hk1", enrolment__school_class=primary.school_class
-        )
-        stored = {r.enrolment_id: (r.average, r.passed, r.level, r.test_score) for r in rows}
-        rows.delete()
-        assert {
-            e: (r.average, r.passed, r.level, r.test_score) for e, r in refresh_sheet_results(primary).items()
-        } == stored
+    primary = ScoreSheet.objects.filter(school__school_type="C1", semester__number=1).order_by("pk").first()
+    rows = SubjectResult.objects.filter(
+        subject=primary.subject, period="hk1", enrolment__school_class=primary.school_class
+    )
+    stored = {r.enrolment_id: (r.average, r.passed, r.level, r.test_score) for r in rows}
+    rows.delete()
+    assert {
+        e: (r.average, r.passed, r.level, r.test_score) for e, r in refresh_sheet_results(primary).items()
+    } == stored
 
 
 def test_the_same_seed_builds_the_same_plan():
@@ -145,4 +146,4 @@ def test_the_same_seed_builds_the_same_plan():
 
     first = plan_schools(300, 150_000, random.Random(5))
     assert first == plan_schools(300, 150_000, random.Random(5))
-    assert len(first) == 300 and sum(n for _, n in first) == 150_000 and first[0] == ("c2", 1512)
+    assert len(first) == 300 and sum(n for _, n in first) == 150_000 and first[0] == ("C2", 1512)
