@@ -207,6 +207,12 @@ class Importer:
             book.close()
         return [nfc(str(h)).strip() for h in first if h is not None]
 
+    def cells(self, row: RowResult) -> list[Any]:
+        """The row's values in the order of ``columns``, "" for an empty or missing cell: the
+        preview table's cells, looked up once each (not by scanning the row for every column)."""
+        values = row.values
+        return ["" if (value := values.get(column.header)) is None else value for column in self.columns]
+
     def preview(self, data: bytes) -> Preview:
         """Check every row; nothing is written."""
         preview = self.read(data)
@@ -260,6 +266,10 @@ class ImportFlowView(ActorMixin, generic.TemplateView):
         importer = self.get_importer()
         context.update(importer=importer, title=importer.title, template_url_name=self.template_url_name)
         context.setdefault("form", UploadForm())
+        preview = context.get("preview")
+        if isinstance(preview, Preview):
+            # the preview table, built here in one pass: each row with its cells in column order
+            context.setdefault("preview_table", [(row, importer.cells(row)) for row in preview.rows])
         return context
 
     def render_page(self, template: str, status: int = 200, **context):

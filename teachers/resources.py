@@ -211,6 +211,7 @@ class StaffImporter(Importer):
         if group_name and group is None:
             row.error(GROUP, f"trường chưa có tổ chuyên môn “{group_name}”; hãy tạo tổ trước khi nhập.")
         data["subject_group_id"] = group.pk if group else None
+        data["subject_group"] = group  # the object too: the model's same-school check reads no row
 
         if not pid and not code:
             row.error(None, "cần số định danh cá nhân hoặc mã cán bộ để nhận ra người đã có.")
@@ -279,7 +280,10 @@ class StaffImporter(Importer):
             data.pop("school", None)
             for name, value in data.items():
                 setattr(instance, name, value)
-            instance.full_clean(validate_constraints=False)
+            # The school and the subject group were looked up in bulk by ``check`` (this same transaction),
+            # among the schools within reach and their groups; the account is never written by an import
+            # (the stored one, held by the database): no SELECT per row for any of them.
+            instance.full_clean(exclude=["school", "subject_group", "user"], validate_constraints=False)
             instance.save()
             counts[row.status] += 1
         return counts

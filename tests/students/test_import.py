@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from sms.accounts.models import User
 from sms.accounts.roles import Role
 from sms.exports import xlsx
 from sms.org.models import SchoolClass
@@ -229,3 +233,119 @@ def test_a_class_change_is_refused_once_scored_in_a_running_semester(world, prin
     assert any("đã có điểm ở lớp 6A1" in message for message in checked.errors), checked
     e.refresh_from_db()
     assert e.school_class.name == "6A1"
+
+
+class _Table(HTMLParser):
+    """The preview page's table as the reader meets it: the column headers, then each body row's
+    class, cells' text and whether a cell holds an error mark (``span.field-error``)."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.headers: list[str] = []
+        self.rows: list[dict] = []
+        self._part, self._cell, self._marked = "", None, False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("thead", "tbody"):
+            self._part = tag
+        elif tag == "tr" and self._part == "tbody":
+            self.rows.append({"class": attrs.get("class"), "cells": [], "marked": []})
+        elif tag in ("th", "td") and self._part:
+            self._cell, self._marked = [], False
+        elif tag == "span" and "field-error" in (attrs.get("class") or "") and self._cell is not None:
+            self._marked = True
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            if self._part == "thead":
+                self.headers.append(text)
+            else:
+                self.rows[-1]["cells"].append(text)
+                self.rows[-1]["marked"].append(self._marked)
+            self._cell = None
+        elif tag in ("thead", "tbody"):
+            self._part = ""
+
+
+def test_the_preview_table_shows_each_cell_under_its_header_and_every_bad_row_marked(world, principal):
+    rows = [row(n) for n in range(1, 13)]
+    rows[1].update({"Số định danh cá nhân": "12345"})  # Excel row 3
+    rows[4].update({"Giới tính": "Khác", "Lớp": "6A9"})  # row 6: two mistakes
+    rows[6].update({"Họ tên cha": "", "SĐT cha": ""})  # row 8: fine, blank optional cells
+    rows[10].update({"SĐT mẹ": "abc"})  # row 12
+    response = upload(principal, sheet(rows), world.a.year)
+    assert response.status_code == 200
+    body = response.content.decode()
+    table = _Table(body)
+    assert table.headers == ["Dòng", "Kết quả", *HEADERS, "Ghi chú"]
+    shown = [dict(zip(table.headers, r["cells"], strict=True)) | {"class": r["class"]} for r in table.rows]
+    assert [int(r["Dòng"]) for r in shown] == list(range(2, 14))  # every row, in the file's order
+    bad = {3, 6, 12}
+    for r, marks in zip(shown, (r["marked"] for r in table.rows), strict=True):
+        n = int(r["Dòng"])
+        expected = rows[n - 2]
+        assert [r[h] for h in HEADERS] == [expected[h] for h in HEADERS], n  # each value under its own header
+        if n in bad:
+            assert (r["class"], r["Kết quả"], marks[-1]) == ("status-error", "Lỗi", True), n
+            assert r["Ghi chú"].startswith(f"Dòng {n}, cột"), r["Ghi chú"]
+        else:
+            assert (r["class"], r["Kết quả"], any(marks)) == ("status-new", "Thêm mới", False), n
+    assert shown[6]["Họ tên cha"] == shown[6]["SĐT cha"] == "" and shown[6]["Họ tên mẹ"] == "Trần Thị Lan"
+    # the alert above the table names every mistake of every bad row
+    alert = body.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "Có 3 dòng lỗi" in alert
+    assert alert.count("<li>") == 4
+    for message in (
+        "Dòng 3, cột “Số định danh cá nhân”",
+        "Dòng 6, cột “Giới tính”",
+        "Dòng 6, cột “Lớp”",
+        "Dòng 12, cột “SĐT mẹ”",
+    ):
+        assert message in alert, message
+    assert "Xác nhận lưu" not in body
+
+
+def confirm_statements(client, data: bytes, year) -> int:
+    """The statements one confirm sends (the whole request), after a clean dry run."""
+    preview = upload(client, data, year)
+    assert preview.context["preview"].ok, preview.context["preview"].bad_rows
+    with CaptureQueriesContext(connection) as queries:
+        response = confirm(client, preview)
+    assert response.status_code == 200, response.content.decode()
+    return len(queries)
+
+
+def test_the_confirm_sends_as_many_statements_for_20_new_learners_as_for_3(world, principal):
+    few = confirm_statements(principal, sheet([row(n) for n in range(1, 4)]), world.a.year)
+    many = confirm_statements(principal, sheet([row(n) for n in range(4, 24)]), world.a.year)
+    assert many == few
+    assert Student.objects.filter(school=world.a.school).count() == 23
+    assert Enrolment.objects.filter(school_class=world.a.klass).count() == 23
+    assert Student.history.filter(learner_code="3700000023").count() == 1
+
+
+def test_the_confirm_sends_as_many_statements_to_update_20_learners_as_3(world, principal):
+    """Known learners (with their accounts) corrected and moved to another class: the statements do not grow
+    with the rows either, and every change is written."""
+    SchoolClass.objects.create(school=world.a.school, school_year=world.a.year, grade=6, name="6A2")
+    confirm(principal, upload(principal, sheet([row(n) for n in range(1, 24)]), world.a.year))
+    for s in Student.objects.filter(school=world.a.school):
+        s.user = User.objects.create_user(username=f"hs{s.learner_code}", password=None, full_name=s.full_name)
+        s.save(update_fields=["user"])
+
+    def corrected(numbers):
+        return sheet([row(n, **{"Họ và tên": f"Nguyễn Văn Học Số {n}", "Lớp": "6A2"}) for n in numbers])
+
+    few = confirm_statements(principal, corrected(range(1, 4)), world.a.year)
+    many = confirm_statements(principal, corrected(range(4, 24)), world.a.year)
+    assert many == few
+    moved = Enrolment.objects.filter(school_class__name="6A2", student__full_name__startswith="Nguyễn Văn Học Số ")
+    assert moved.count() == 23
+    assert Student.history.filter(learner_code="3700000023").count() == 3  # created, account linked, corrected

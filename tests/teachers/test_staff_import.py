@@ -7,8 +7,11 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from sms.accounts.models import User
 from sms.accounts.roles import Role
 from sms.exports import xlsx
 from teachers.models import StaffRecord, SubjectGroup
@@ -177,3 +180,34 @@ def test_template_and_export_round_trip(world, principal):
     assert book.active.max_row == 3  # header + A's two people, not B's
     again = upload(principal, content)
     assert "Không đổi: 2" in again.content.decode()
+
+
+def confirm_statements(client, data: bytes) -> int:
+    preview = upload(client, data)
+    assert preview.context["preview"].ok, preview.context["preview"].bad_rows
+    with CaptureQueriesContext(connection) as queries:
+        assert confirm(client, preview).status_code == 200
+    return len(queries)
+
+
+def test_the_confirm_sends_two_statements_per_person_and_no_check_per_row(world, principal):
+    """Each person is written with its history row (2 statements); their school and subject group
+    were found once for the whole file by the dry run, not read again per row."""
+
+    def people(numbers, **values):
+        person = {"Mã cán bộ": "GV{:02d}", "Họ và tên": "Người Số {}", "Số định danh cá nhân": "0011880001{:02d}"}
+        return sheet([row(**{k: v.format(n) for k, v in person.items()}, **values) for n in numbers])
+
+    few = confirm_statements(principal, people(range(1, 4)))
+    many = confirm_statements(principal, people(range(4, 10)))
+    assert many - few == 2 * 3
+    group = SubjectGroup.objects.get(school=world.a.school, name="Tổ Toán")
+    assert StaffRecord.objects.filter(school=world.a.school, subject_group=group).count() == 9
+    # known people with accounts, updated
+    for record in StaffRecord.objects.all():
+        record.user = User.objects.create_user(username=f"cb{record.staff_code}", password=None, full_name="x")
+        record.save(update_fields=["user"])
+    few = confirm_statements(principal, people(range(1, 4), **{"Điện thoại": "0912345678"}))
+    many = confirm_statements(principal, people(range(4, 10), **{"Điện thoại": "0912345678"}))
+    assert many - few == 2 * 3
+    assert StaffRecord.objects.filter(phone="0912345678", user__isnull=False).count() == 9
