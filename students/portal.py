@@ -54,6 +54,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.urls import path
+from django.utils import timezone
 
 from sms.exports.numbers import vn_date, vn_decimal
 from sms.portal import documents, store
@@ -268,7 +269,7 @@ def describe_record_book(ref: str) -> documents.Check | None:
     if corrections:
         last = corrections[-1]
         what = last.subject.name if last.subject_id else FIELD_LABELS.get(last.field, last.field)
-        notes.append(f"Lần sửa gần nhất: {what}, ngày {vn_date(last.created_at.date())}.")
+        notes.append(f"Lần sửa gần nhất: {what}, ngày {vn_date(timezone.localdate(last.created_at))}.")
     status, label = ("corrected", "Hợp lệ – có kết quả đã được sửa sau khi duyệt") if corrections else (
         "valid", "Hợp lệ – khớp hồ sơ của nhà trường"
     )  # fmt: skip

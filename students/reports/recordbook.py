@@ -232,7 +232,8 @@ def _approvals(year_terms) -> dict[int, str]:
     for pk, status, when, full_name, username in rows:
         if status == ResultStatus.APPROVED and previous.get(pk) != ResultStatus.APPROVED:
             who = full_name or username or ""
-            found[pk] = f"{who}, {vn_date(when.date())}" if who else vn_date(when.date())
+            day = timezone.localdate(when)  # the school's day, not UTC's
+            found[pk] = f"{who}, {vn_date(day)}" if who else vn_date(day)
         previous[pk] = status
     return found
 
@@ -274,7 +275,7 @@ def _teacher_names(triples) -> dict:
 def _who(correction) -> str:
     user = correction.changed_by
     name = (user.full_name or user.username) if user is not None else "không rõ"
-    return f"{name}, {vn_date(correction.created_at.date())}"
+    return f"{name}, {vn_date(timezone.localdate(correction.created_at))}"
 
 
 def _marked(value: str, corrections: list) -> str:
