@@ -383,8 +383,8 @@ def _drop_uploads(data: dict) -> None:
 
 
 class _PerRow:
-    """Counts the statements checking a learner's school (``full_clean`` of each new learner in
-    ``ClassListImporter._ready`` validates the ``school`` foreign key with a query)."""
+    """Counts the statements checking a learner's school one by one (``full_clean`` validating the ``school``
+    foreign key with a query per learner, as ``ClassListImporter._ready`` did before it left that key out)."""
 
     def __init__(self):
         self.count = 0
@@ -599,11 +599,17 @@ def report(info: dict, data: dict, m: dict, sizes: dict) -> str:
             "network, no web server); the confirm is the view's own `confirm` (the preview again, `apply`, `finish`, "
             "one transaction) with the small result page not rendered. The request costs "
             f"{m['page'][1]['median'] - m['preview'][1]['median']:.1f} s more CPU than the dry run (difference of the "
-            "medians), nearly all of it rendering the page: `imports/preview.html` finds each cell of a row by "
-            "looping over the row's 13 values for each of the 13 columns "
-            f"({ROWS * 13 * 13 / 1e6:.1f} million `if` tests for the file). The confirm's statements grow "
-            f"with the rows: {m['per_row']:,} of them are one `SELECT 1 FROM org_unit` per new learner — "
-            "`full_clean` in `ClassListImporter._ready` validates each learner's `school` foreign key with a query.",
+            "medians): storing the upload and rendering the page, one table row per file row (the cells of each row "
+            "built once, in column order, by `Importer.cells`). "
+            + (
+                f"The confirm's statements grow with the rows: {m['per_row']:,} of them are one `SELECT … FROM "
+                "org_unit` per new learner (a foreign key checked by `full_clean`)."
+                if m["per_row"]
+                else "The confirm's statements do not grow with the rows (no foreign-key check per learner; pinned in "
+                "tests/students/test_import.py: 3 and 20 learners give the same count)."
+            )
+            + " The confirm's wall time exceeds its CPU time by the wait for PostgreSQL (one transaction writing the "
+            "learners, enrolments, parents and their history rows) and, on a busy machine, for a CPU.",
             MARK_END,
         ]
     )  # fmt: skip
