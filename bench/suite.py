@@ -41,6 +41,7 @@ PY = sys.executable
 MARK_START = "<!-- suite:start -->"
 MARK_END = "<!-- suite:end -->"
 SERVER = "postgres://postgres@127.0.0.1:5432/"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the other sections' time zone (the settings')
 
 
 def _url(variable: str, name: str) -> str:
@@ -88,11 +89,12 @@ def province_built(url: str) -> dict | None:
 def run(name: str, command: list[str], url: str) -> dict:
     print(f"\n=== {name}: {' '.join(command[1:])}  (DATABASE_URL={url})", flush=True)
     env = {**os.environ, "DATABASE_URL": url}
+    when = dt.datetime.now(TZ)
     started = time.perf_counter()
     code = subprocess.call(command, cwd=ROOT, env=env)
     elapsed = time.perf_counter() - started
     print(f"=== {name}: {'passed' if code == 0 else f'FAILED (exit {code})'} in {elapsed:.0f} s", flush=True)
-    return {"name": name, "code": code, "seconds": elapsed, "command": " ".join(command[1:])}
+    return {"name": name, "code": code, "seconds": elapsed, "command": " ".join(command[1:]), "when": when}
 
 
 def machine() -> str:
@@ -122,7 +124,28 @@ def _commit() -> str:
         return "unknown"
 
 
-def report(started: dt.datetime, results: list[dict], province: dict | None) -> str:
+def _earlier_rows() -> dict[str, str]:
+    """The table rows of the summary now in bench/RESULTS.md, by step: a run of some steps (``--only``,
+    ``--skip``) keeps the others' rows, with the date they ran."""
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text() if path.exists() else ""
+    if MARK_START not in text or MARK_END not in text:
+        return {}
+    section = text.split(MARK_START, 1)[1].split(MARK_END, 1)[0]
+    date = next((line[8:24] for line in section.splitlines() if line.startswith("- Date: ")), "—")
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or cells[0] in ("step", "---"):
+            continue
+        if len(cells) == 4:  # a summary from before the "ran" column: the date of that run
+            cells.insert(3, date)
+        if len(cells) == 5:
+            rows[cells[0]] = "| " + " | ".join(cells) + " |"
+    return rows
+
+
+def report(started: dt.datetime, results: list[dict], province: dict | None, order: list[str]) -> str:
     lines = [
         MARK_START,
         "## The suite — `make bench` (bench/suite.py)",
@@ -141,15 +164,25 @@ def report(started: dt.datetime, results: list[dict], province: dict | None) -> 
         )
     lines += [
         "",
-        "| step | what | result | wall time |",
-        "| --- | --- | --- | --- |",
+        "| step | what | result | ran | wall time |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    for r in results:
+    now = {r["name"]: r for r in results}
+    earlier = _earlier_rows()
+    for name in order:
+        r = now.get(name)
+        if r is None:
+            if name in earlier:
+                lines.append(earlier[name])  # not run this time: its row from the run that did
+            continue
         verdict = "passed" if r["code"] == 0 else f"**FAILED** (exit {r['code']})"
-        lines.append(f"| {r['name']} | `{r['command']}` | {verdict} | {r['seconds'] / 60:.1f} min |")
+        ran = f"{r['when']:%d/%m/%Y %H:%M}" if r.get("when") else "—"
+        lines.append(f"| {r['name']} | `{r['command']}` | {verdict} | {ran} | {r['seconds'] / 60:.1f} min |")
     lines += [
         "",
-        "Each benchmark's section below has its figures (median and spread of its runs) and says what is timed.",
+        "Each benchmark's section below has its figures (median and spread of its runs) and says what is timed. A "
+        'step run again on its own (`make bench SUITE_ARGS="--only …"`) replaces its row and its section; the '
+        "others keep theirs, with the time they ran.",
         MARK_END,
     ]
     return "\n".join(lines)
@@ -176,7 +209,7 @@ def main(argv=None) -> int:
     parser.add_argument("--province-args", default="", help="options for bench/province.py when it builds")
     parser.add_argument("--portal-args", default="--reuse --rounds 5 --duration 10", help="options for portal_bench.py")
     args = parser.parse_args(argv)
-    started = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))  # the other sections' time zone (the settings')
+    started = dt.datetime.now(TZ)
     plan = steps(args)
     known = {name for name, _, _ in plan}
     unknown = (set(args.only or []) | set(args.skip)) - known - {"province"}
@@ -197,7 +230,7 @@ def main(argv=None) -> int:
             results.append({"name": name, "code": "no province", "seconds": 0.0, "command": " ".join(command[1:])})
             continue
         results.append(run(name, command, url))
-    write_summary(report(started, results, province))
+    write_summary(report(started, results, province, ["province", *(name for name, _, _ in plan)]))
     failed = [r["name"] for r in results if r["code"] != 0]
     print(f"\nbench/RESULTS.md written. {'Failed: ' + ', '.join(failed) if failed else 'Every step passed.'}")
     return 1 if failed else 0
