@@ -156,7 +156,7 @@ def report(started: dt.datetime, results: list[dict], province: dict | None, ord
     if province:
         counts = province["counts"] or {}
         lines.append(
-            f"- Province data set (bench/province.py {province['args'] or ''}): "
+            f"- Province data set (`bench/province.py{' ' + province['args'] if province['args'] else ''}`): "
             f"{counts.get('schools', '?')} schools, {counts.get('learners', 0):,} learners, "
             f"{counts.get('scores', 0):,} scores, {counts.get('candidates', 0):,} exam candidates, "
             f"{counts.get('diplomas', 0):,} diplomas; built {province['built_at']:%d/%m/%Y} in "
