@@ -76,7 +76,7 @@ class MarksImporter(Importer):
         sheet = book.sheet(self.sheet_title, [(c.header, c.width) for c in self.columns])
         for mark in self.marks():
             sheet.row([mark.script.code, mark.score, mark.marker.user.username])
-            sheet.ws.cell(row=sheet.ws.max_row, column=1).number_format = "@"
+            sheet.ws.cell(row=sheet.last_row, column=1).number_format = "@"
         guide = book.sheet("Hướng dẫn", [("Cột", 28), ("Bắt buộc", 10), ("Ghi chú", 80)])
         for column in self.columns:
             guide.row([column.header, "Có" if column.required else "Không", column.help])

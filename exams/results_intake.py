@@ -115,7 +115,7 @@ class ResultsImporter(Importer):
         blanks = [None] * len(self.subjects)
         for c in self.candidates().only("number", "full_name", "birth_date"):
             sheet.row([c.number, c.full_name, c.birth_date, *blanks])
-            sheet.ws.cell(row=sheet.ws.max_row, column=1).number_format = "@"
+            sheet.ws.cell(row=sheet.last_row, column=1).number_format = "@"
         guide = book.sheet("Hướng dẫn", [("Cột", 36), ("Bắt buộc", 10), ("Ghi chú", 90)])
         for column in self.columns:
             guide.row([column.header, "Có" if column.required else "Không", column.help])

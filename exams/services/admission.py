@@ -40,7 +40,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from sms.accounts.roles import UnitKind
@@ -237,9 +237,12 @@ def _score_rows(exam: Exam, only: int | None = None) -> tuple[list[ExamSubject],
     chosen = Choice.objects.filter(candidate__exam=exam)
     if only is not None:
         scores, chosen = scores.filter(candidate_id=only), chosen.filter(candidate_id=only)
-    by_candidate: dict[int, dict[int, CandidateScore]] = {}
-    for score in scores:
-        by_candidate.setdefault(score.candidate_id, {})[score.exam_subject_id] = score
+    # (score, absent) only: a province's 60,000 scores as model instances cost seconds
+    by_candidate: dict[int, dict[int, tuple[Decimal | None, bool]]] = {}
+    for candidate_id, subject_id, value, absent in scores.order_by().values_list(
+        "candidate_id", "exam_subject_id", "score", "absent"
+    ):
+        by_candidate.setdefault(candidate_id, {})[subject_id] = (value, absent)
     choices: dict[int, list[int]] = {}
     for candidate_id, school_id in chosen.order_by("candidate_id", "rank").values_list("candidate_id", "school_id"):
         choices.setdefault(candidate_id, []).append(school_id)
@@ -255,12 +258,13 @@ def _score_rows(exam: Exam, only: int | None = None) -> tuple[list[ExamSubject],
         mine = by_candidate.get(candidate.pk, {})
         names = {}
         for subject in subjects:
-            score = mine.get(subject.pk)
-            if score is None:
+            found = mine.get(subject.pk)
+            if found is None:
                 row.missing.append(subject.name)
                 continue
-            row.tests[subject.code] = None if score.absent else score.score
-            names[subject.name] = None if score.absent else score.score
+            value, absent = found
+            row.tests[subject.code] = None if absent else value
+            names[subject.name] = None if absent else value
         if subjects and not candidate.number:
             row.excluded, row.absent = "không có số báo danh, không dự thi", True
         elif subjects and not row.missing:
@@ -533,7 +537,7 @@ def apply_appeal(candidate_id: int, appeal_id: int | None = None) -> str | None:
 # --- what the pages show ------------------------------------------------------------------------------
 
 
-def explanations(actor, exam: Exam) -> dict[int, str]:
+def explanations(actor, exam: Exam, candidates: Iterable[Candidate] | None = None) -> dict[int, str]:
     """Why each candidate has the outcome stored (candidate id -> Vietnamese sentence), for
     those who may read the outcome (``sees_outcome``; empty for anybody else). Worked out on the
     fly — the history keeps fixed words only ("Xét tuyển"), since it is shown to every staff
@@ -543,20 +547,26 @@ def explanations(actor, exam: Exam) -> dict[int, str]:
       the published cut-offs ("Kết quả sau phúc khảo …");
     - otherwise, when the stored outcome is what the allocation gives on today's data:
       ``rules.allocate``'s reason (not admitted: choice by choice) or note (over quota);
-    - otherwise nothing (the data changed after the run: the admission page says so)."""
+    - otherwise nothing (the data changed after the run: the admission page says so).
+
+    ``candidates``: explain only these (rows already loaded, e.g. one page of the results);
+    None: every candidate of the exam. The allocation itself (``plan_allocation``) is always
+    worked out over the whole exam: a candidate's reason depends on everybody's scores."""
     if not sees_outcome(actor, exam):
         return {}
     try:
         plan = plan_allocation(exam)
     except ValidationError:
         plan = Plan()
-    appealed = set(
-        Appeal.objects.filter(score__candidate__exam=exam, status=AppealStatus.DECIDED)
-        .exclude(new_score=F("old_score"))
-        .values_list("score__candidate_id", flat=True)
-    )
+    appeals = Appeal.objects.filter(score__candidate__exam=exam, status=AppealStatus.DECIDED)
+    if candidates is None:
+        candidates = Candidate.objects.filter(exam=exam, withdrawn=False).exclude(admission_status="")
+    else:
+        candidates = [c for c in candidates if c.exam_id == exam.pk and not c.withdrawn and c.admission_status]
+        appeals = appeals.filter(score__candidate_id__in=[c.pk for c in candidates])
+    appealed = set(appeals.exclude(new_score=F("old_score")).values_list("score__candidate_id", flat=True))
     found = {}
-    for candidate in Candidate.objects.filter(exam=exam, withdrawn=False).exclude(admission_status=""):
+    for candidate in candidates:
         if candidate.pk in appealed:
             text = f"Kết quả sau phúc khảo: {candidate.get_admission_status_display().lower()}"
             if candidate.admitted_choice:
@@ -571,12 +581,14 @@ def explanations(actor, exam: Exam) -> dict[int, str]:
 
 
 def explain(actor, exam: Exam, results) -> None:
-    """Give each row of ``publication.results_for(actor, exam)`` its ``explanation`` (from
-    ``explanations``), and the results ``explained = True``, when the actor may read the
-    outcome; the results page then shows a "Ghi chú" column."""
-    reasons = explanations(actor, exam) if results.outcome_visible else {}
+    """Give each row of ``publication.results_for(actor, exam)`` (or of one page of them,
+    ``publication.results_page``) its ``explanation`` (from ``explanations``, for those rows
+    only), and the results ``explained = True``, when the actor may read the outcome; the
+    results page then shows a "Ghi chú" column."""
+    rows = list(results.rows)
+    reasons = explanations(actor, exam, [row.candidate for row in rows]) if results.outcome_visible and rows else {}
     results.explained = bool(results.outcome_visible and exam.is_admission)
-    for row in results.rows:
+    for row in rows:
         row.explanation = reasons.get(row.candidate.pk, "")
 
 
@@ -614,6 +626,12 @@ def configuration_in_words(exam: Exam) -> list[str]:
 
 
 def distribution(exam: Exam) -> dict[str, int]:
-    """How many candidates have each outcome (for the chair and secretariat, or after publication)."""
-    counts = Counter(Candidate.objects.filter(exam=exam, withdrawn=False).values_list("admission_status", flat=True))
+    """How many candidates have each outcome (for the chair and secretariat, or after publication):
+    counted by the database (one GROUP BY), not by loading the candidates."""
+    counts = dict(
+        Candidate.objects.filter(exam=exam, withdrawn=False)
+        .values_list("admission_status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     return {label: counts.get(value, 0) for value, label in AdmissionStatus.choices}

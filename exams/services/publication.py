@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from sms.accounts.scoping import visible_to
@@ -184,38 +185,87 @@ class Results:
     subjects: list
     rows: list[ResultRow]
     outcome_visible: bool
-    schools: list  # (id, name) of the schools of the rows, for the filter
+    schools: list  # (id, name) of the schools of every listed candidate (not just ``rows``), for the filter
+    #: how many candidates the filters keep (all pages): a COUNT in the database
+    total: int = 0
+    #: the page of ``results_page`` (a ``django.core.paginator.Page``; ``rows`` are its rows), None for ``results_for``
+    page: Page | None = None
+
+
+#: candidates a page of the results page shows
+RESULTS_PER_PAGE = 50
 
 
 def results_for(actor, exam: Exam, *, school: int | None = None, outcome: str | None = None) -> Results:
-    """The results ``actor`` may read: candidates through the door, their scores through the
-    door (``CandidateScore``: the board before publication; the organisers, the candidates'
-    schools and the learners after it), and the admission outcome stored on the candidate only
-    where the outcome may be read (``admission.sees_outcome``). A candidate with nothing the
-    actor may read is not listed. Five queries whatever the number of rows."""
+    """The results ``actor`` may read, every row (the xlsx, the API, the PDF of the admitted):
+    candidates through the door, their scores through the door (``CandidateScore``: the board
+    before publication; the organisers, the candidates' schools and the learners after it), and
+    the admission outcome stored on the candidate only where the outcome may be read
+    (``admission.sees_outcome``). A candidate with nothing the actor may read is not listed.
+    The same few queries whatever the number of rows (the rows themselves are loaded: an export)."""
+    return _results(actor, exam, school=school, outcome=outcome, paginate=False)
+
+
+def results_page(
+    actor,
+    exam: Exam,
+    *,
+    school: int | None = None,
+    outcome: str | None = None,
+    page=None,
+    per_page: int = RESULTS_PER_PAGE,
+) -> Results:
+    """One page (``page``: its number as the request gives it; a wrong or too high one is the
+    first or last page) of ``results_for``'s rows, in the same order; ``total`` counts every row
+    the filters keep. The filtering, the counting and the paging are done by the database, so the
+    work does not grow with the exam: the same queries, and ``per_page`` candidates with their
+    scores loaded, whatever the number of candidates."""
+    return _results(actor, exam, school=school, outcome=outcome, paginate=True, page=page, per_page=per_page)
+
+
+def _results(actor, exam: Exam, *, school, outcome, paginate: bool, page=None, per_page: int = RESULTS_PER_PAGE):
     roles = board_roles(actor, exam)
     outcome_visible = admission.sees_outcome(actor, exam, roles)
     subjects = list(ExamSubject.objects.filter(exam=exam).order_by("order", "starts_at", "pk"))
-    candidates = (
-        visible_to(actor, Candidate)
-        .filter(exam=exam, withdrawn=False)
-        .select_related("school", "admitted_to", "priority", "bonus", "direct")
-        .order_by("number", "sort_key", "pk")
+    listed = visible_to(actor, Candidate).filter(exam=exam, withdrawn=False)
+    if not outcome_visible:
+        # only the candidates with a score the actor may read
+        listed = listed.filter(Exists(visible_to(actor, CandidateScore).filter(candidate=OuterRef("pk"))))
+    schools = list(
+        listed.filter(school__isnull=False)
+        .values_list("school_id", "school__name")
+        .order_by("school__name", "school_id")
+        .distinct()
     )
+    shown = listed
+    if school:
+        shown = shown.filter(school_id=school)
+    if outcome:
+        shown = shown.filter(admission_status=outcome) if outcome_visible else shown.none()
+    shown = shown.select_related("school", "admitted_to", "priority", "bonus", "direct").order_by(
+        "number", "sort_key", "pk"
+    )
+    scores_of = visible_to(actor, CandidateScore)
+    paged = None
+    if paginate:
+        paged = Paginator(shown, per_page).get_page(page)
+        candidates = list(paged.object_list)
+        total = paged.paginator.count
+        scores_of = scores_of.filter(candidate_id__in=[c.pk for c in candidates]) if candidates else scores_of.none()
+    else:
+        candidates = list(shown)
+        total = len(candidates)
+        scores_of = scores_of.filter(candidate__exam=exam, candidate__withdrawn=False)
+        if school:
+            scores_of = scores_of.filter(candidate__school_id=school)
+        if outcome:
+            scores_of = scores_of.filter(candidate__admission_status=outcome)
     scores: dict[int, dict[int, CandidateScore]] = defaultdict(dict)
-    for score in visible_to(actor, CandidateScore).filter(candidate__exam=exam, candidate__withdrawn=False):
+    for score in scores_of.order_by():
         scores[score.candidate_id][score.exam_subject_id] = score
-    rows, schools = [], {}
+    rows = []
     for candidate in candidates:
         mine = scores.get(candidate.pk, {})
-        if not mine and not outcome_visible:
-            continue
-        if candidate.school_id:
-            schools[candidate.school_id] = candidate.school.name
-        if school and candidate.school_id != school:
-            continue
-        if outcome and (not outcome_visible or candidate.admission_status != outcome):
-            continue
         rows.append(
             ResultRow(candidate=candidate, scores=[mine.get(s.pk) for s in subjects], outcome_visible=outcome_visible)
         )
@@ -224,7 +274,9 @@ def results_for(actor, exam: Exam, *, school: int | None = None, outcome: str | 
         subjects=subjects,
         rows=rows,
         outcome_visible=outcome_visible,
-        schools=sorted(schools.items(), key=lambda item: item[1]),
+        schools=schools,
+        total=total,
+        page=paged,
     )
 
 

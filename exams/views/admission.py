@@ -180,20 +180,35 @@ def _filters(request) -> tuple[int | None, str | None]:
 
 class ExamResults(ExamView, generic.TemplateView):
     """Candidates with their scores, admission score and outcome, as far as the door and the
-    publication let the actor read them; filter by school and outcome."""
+    publication let the actor read them; filter by school and outcome; a page at a time (the
+    shared pager, the filters kept in its links). The xlsx has every row."""
 
     template_name = "exams/admission/results.html"
     http_method_names = ["get", "head"]
+    paginate_by = publication.RESULTS_PER_PAGE
 
     def get_context_data(self, **kwargs):
         school, outcome = _filters(self.request)
-        results = publication.results_for(self.actor, self.exam, school=school, outcome=outcome)
+        results = publication.results_page(
+            self.actor,
+            self.exam,
+            school=school,
+            outcome=outcome,
+            page=self.request.GET.get("page"),
+            per_page=self.paginate_by,
+        )
         services.explain(self.actor, self.exam, results)
-        query = self.request.GET.urlencode()
+        filters = self.request.GET.copy()
+        filters.pop("page", None)  # the xlsx has every page
+        query = filters.urlencode()
+        page = results.page
         return super().get_context_data(
             exam=self.exam,
             object=self.exam,
             results=results,
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
             school=school,
             outcome=outcome or "",
             outcomes=[(v, label) for v, label in AdmissionStatus.choices if v],

@@ -21,6 +21,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views import generic
@@ -56,6 +58,8 @@ from ..services import marking as services
 from . import exam_page
 
 RUNNERS = frozenset({BoardRole.CHAIR, BoardRole.SECRETARIAT})
+#: scripts a page of the code table (bảng ghép phách) shows
+KEYS_PER_PAGE = 50
 
 
 def runs_marking(actor, exam) -> bool:
@@ -301,10 +305,12 @@ class AssignMarkers(ScopedObjectMixin, SingleObjectMixin, generic.View):
 
 
 class SubjectKeys(ScopedObjectMixin, generic.DetailView):
-    """Bảng ghép phách: which code is whose — the secretariat only (the door on ScriptKey)."""
+    """Bảng ghép phách: which code is whose — the secretariat only (the door on ScriptKey); a
+    page at a time (a subject has a script per candidate), searched by candidate number or code."""
 
     model = ExamSubject
     template_name = "exams/marking/keys.html"
+    paginate_by = KEYS_PER_PAGE
 
     def get_queryset(self):
         return super().get_queryset().select_related("exam")
@@ -317,11 +323,22 @@ class SubjectKeys(ScopedObjectMixin, generic.DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["keys"] = list(
+        keys = (
             visible_to(self.actor, ScriptKey)
             .filter(script__exam_subject=self.object)
             .select_related("script", "candidate")
-            .order_by("candidate__number")
+            .order_by("candidate__number", "pk")
+        )
+        q = (self.request.GET.get("q") or "").strip()[:20]
+        if q:
+            keys = keys.filter(Q(candidate__number__icontains=q) | Q(script__code__icontains=q))
+        page = Paginator(keys, self.paginate_by).get_page(self.request.GET.get("page"))
+        context.update(
+            keys=page.object_list,
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
+            q=q,
         )
         return context
 

@@ -66,8 +66,11 @@ class Sheet:
             title, width = (column, None) if isinstance(column, str) else column
             headers.append(nfc(title))
             self.ws.column_dimensions[get_column_letter(index)].width = width or max(10, len(title) + 2)
+        #: the number of the last row written (the header's is 1): ``row`` writes the next one
+        self.last_row = 0
         if headers:
             self.ws.append(headers)
+            self.last_row = 1
             for cell in self.ws[1]:
                 cell.font = Font(bold=True)
                 cell.fill = HEADER_FILL
@@ -75,8 +78,13 @@ class Sheet:
             self.ws.freeze_panes = "A2"
 
     def row(self, values: Iterable) -> Sheet:
-        self.ws.append([cell_value(v) for v in values])
-        for cell in self.ws[self.ws.max_row]:
+        # cell by cell at a row number kept here: openpyxl's ``max_row`` (and ``ws[n]``, which
+        # reads ``max_column``) looks at every cell of the sheet, so a row written through them
+        # costs as much as the rows before it (a 20,000-row export took minutes)
+        self.last_row += 1
+        for column, raw in enumerate(values, start=1):
+            cell = self.ws.cell(row=self.last_row, column=column)
+            cell.value = cell_value(raw)
             value = cell.value
             if cell.data_type == "f":
                 # Text that starts with "=" (a name, a note typed by a user) stays text: openpyxl

@@ -118,6 +118,30 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text():
     assert cell.value == '=HYPERLINK("http://evil.example","Bấm")'
 
 
+def test_xlsx_rows_are_written_without_looking_at_the_whole_sheet(monkeypatch):
+    """``Sheet.row`` keeps its own row number: openpyxl's ``max_row`` and ``max_column`` look at
+    every cell of the sheet, and asking them for each row made a 20,000-row export quadratic
+    (the exam results' xlsx took minutes)."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    book = xlsx.Workbook()
+    sheet = book.sheet("Danh sách", [("Mã", 8), ("Điểm", 8)])
+    assert sheet.last_row == 1
+
+    def whole_sheet(self):
+        raise AssertionError("a row must not make the whole sheet be looked at")
+
+    monkeypatch.setattr(Worksheet, "max_row", property(whole_sheet))
+    monkeypatch.setattr(Worksheet, "max_column", property(whole_sheet))
+    for n in range(3):
+        sheet.row([f"=A{n}", Decimal(n) / 2])
+    assert sheet.last_row == 4
+    monkeypatch.undo()  # saving the book reads the sheet's size once
+    ws = load_workbook(io.BytesIO(book.save())).active
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=2)] == [["=A0", 0], ["=A1", 0.5], ["=A2", 1]]
+    assert ws["A4"].data_type == "s" and ws["B3"].number_format == "0.0"
+
+
 def test_xlsx_datetimes_are_local_and_booleans_vietnamese():
     from django.utils import timezone
 
