@@ -106,6 +106,16 @@ CONDUCT = (("tot", 72), ("kha", 23), ("dat", 5))
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+def _pick(rng, rates):
+    """One code of ``rates`` ((code, share), shares summing to at most 1) by one draw, or None."""
+    draw = rng.random()
+    for code, rate in rates:
+        if draw < rate:
+            return code
+        draw -= rate
+    return None
+
+
 def load(loader, province, rng: random.Random, *, candidates: int = 20000, publish: bool = True) -> dict:
     """Write the province's grade-10 admission exam with ``candidates`` candidates and the year's THCS diplomas
     (module docstring); returns the counts. ``publish``: also write the portal's store items (the public lookups of
@@ -496,24 +506,9 @@ class _Exam:
             if c.ethnicity != "Kinh" and rng.random() < MINORITY_CLAIM:
                 c.priority = "ut3"
             else:
-                draw = rng.random()
-                for code, rate in PRIORITY_RATES:
-                    if draw < rate:
-                        c.priority = code
-                        break
-                    draw -= rate
-            draw = rng.random()
-            for code, rate in BONUS_RATES:
-                if draw < rate:
-                    c.bonus = code
-                    break
-                draw -= rate
-            draw = rng.random()
-            for code, rate in DIRECT_RATES:
-                if draw < rate:
-                    c.direct = code
-                    break
-                draw -= rate
+                c.priority = _pick(rng, PRIORITY_RATES)
+            c.bonus = _pick(rng, BONUS_RATES)
+            c.direct = _pick(rng, DIRECT_RATES)
 
     def choose(self) -> None:
         """Up to three choices among the upper-secondary schools (the nearest first, a neighbour or a sought-after

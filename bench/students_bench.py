@@ -400,17 +400,21 @@ def measure_save(data: dict) -> dict:
 # --- the report ---------------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    from django.db import connection
-
-    cpu = "unknown"
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or "unknown"."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return "unknown"
+
+
+def machine() -> dict:
+    from django.db import connection
+
+    cpu = cpu_model()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]

@@ -37,6 +37,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.students_bench import cpu_model  # noqa: E402 - after the path is set
+
 PY = sys.executable
 MARK_START = "<!-- suite:start -->"
 MARK_END = "<!-- suite:end -->"
@@ -98,14 +102,7 @@ def run(name: str, command: list[str], url: str) -> dict:
 
 
 def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     memory = ""
     try:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
