@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _options_with(**env) -> dict:
     """The OPTIONS of each database alias ``sms.settings`` configures for these variables (fresh interpreter)."""
-    code = "import json, sms.settings as s; print(json.dumps({k: v.get('OPTIONS', {}) for k, v in s.DATABASES.items()}))"
+    code = (
+        "import json, sms.settings as s; print(json.dumps({k: v.get('OPTIONS', {}) for k, v in s.DATABASES.items()}))"
+    )
     environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_REPLICA_URL", "DB_JIT")}
     environment.update(env)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
