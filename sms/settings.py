@@ -154,6 +154,12 @@ def _postgres_options(database: dict) -> None:
 
 _postgres_options(DATABASES["default"])
 
+# The public lookups' statements (``sms.portal.store.find``, ``sms.portal.logbook.write_log``) are PREPAREd once
+# per database session and EXECUTEd after: parsing and planning the lookup cost PostgreSQL more than running it
+# (bench/RESULTS.md). Turn off behind a pooler in transaction mode (PgBouncer ``pool_mode = transaction``), where
+# a session's prepared statements do not follow the client from one transaction to the next.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+
 # A PostgreSQL read replica (streaming replication of the primary) for the reads that opt in —
 # public lookups and reports (``sms.dbrouter``); writes always go to ``default``. In tests the
 # replica is a mirror of ``default`` (the same test database).

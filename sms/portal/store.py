@@ -219,6 +219,22 @@ def _find_logged_sql(connection) -> str:
     return sql
 
 
+#: the PostgreSQL types of ``_find_logged_sql``'s parameters, in order (for its PREPARE)
+FIND_LOGGED_TYPES = (
+    *("varchar", "varchar", "timestamptz", "boolean", "text"),  # the lookup: kind, key, now, no secret?, digest
+    *("varchar", "varchar", "inet", "timestamptz"),  # the log: kind, identifier, ip, at
+)
+_FIND_LOGGED_PREPARED: dict[str, logbook.Prepared] = {}
+
+
+def _find_logged_statement(connection) -> logbook.Prepared:
+    statement = _FIND_LOGGED_PREPARED.get(connection.vendor)
+    if statement is None:
+        statement = logbook.Prepared(_find_logged_sql(connection), FIND_LOGGED_TYPES)
+        _FIND_LOGGED_PREPARED[connection.vendor] = statement
+    return statement
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
@@ -257,7 +273,7 @@ def find(
 
     With ``log`` the lookup's log row is written too (found or not, and the first item's unit):
     on PostgreSQL outside a transaction in the same statement as the lookup, one round trip in
-    all, its commit asynchronous (``sms.portal.logbook``)."""
+    all, its commit asynchronous, the statement prepared once per session (``sms.portal.logbook``)."""
     if need_secret and not normalise_secret(secret):
         hits: list[Hit] = []
     else:
@@ -265,7 +281,7 @@ def find(
         digest = secret_digest(kind, key, secret) if need_secret else ""
         if log is not None and (connection := logbook.one_text_connection(reading=PublishedRecord)) is not None:
             params = [kind, key, now, not need_secret, digest, log.kind, log.identifier, log.ip, now]
-            rows = logbook.run_asynchronous_commit(connection, _find_logged_sql(connection), params)
+            rows = logbook.run_asynchronous_commit(connection, _find_logged_statement(connection), params)
             if rows is not None:
                 return [Hit(ref, None, unit_id, raw=payload) for ref, payload, unit_id in rows]
         hits = [

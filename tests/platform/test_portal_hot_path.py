@@ -188,16 +188,21 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_the_log_is_one_statement_outside_a_transaction_and_committed():
+    write_log("k", "C2G", ip="203.0.113.13", found=False, throttled=False, unit_id=None)  # prepares it
     with CaptureQueriesContext(connection) as queries:
         write_log("k", "C2H", ip="203.0.113.13", found=True, throttled=False, unit_id=None)
     (statement,) = [q["sql"] for q in queries.captured_queries]
-    assert statement.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT") and statement.endswith("COMMIT")
+    assert statement.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; EXECUTE sms_portal_")
+    assert statement.endswith("COMMIT")
     assert not connection.in_atomic_block and connection.get_autocommit()
     other = connections.create_connection("default")  # another session sees the row: it is committed
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT identifier, found, throttled, ip FROM portal_lookuplog WHERE kind = 'k'")
-            assert [tuple(map(str, row)) for row in cursor.fetchall()] == [("C2H", "True", "False", "203.0.113.13")]
+            cursor.execute("SELECT identifier, found, throttled, ip FROM portal_lookuplog WHERE kind = 'k' ORDER BY id")
+            assert [tuple(map(str, row)) for row in cursor.fetchall()] == [
+                ("C2G", "False", "False", "203.0.113.13"),
+                ("C2H", "True", "False", "203.0.113.13"),
+            ]
     finally:
         other.close()
 
@@ -210,3 +215,35 @@ def test_a_log_write_that_fails_leaves_the_connection_usable():
     assert LookupLog.objects.filter(identifier__startswith="C2I").count() == 0
     write_log("k", "C2J", ip="203.0.113.15", found=False, throttled=False)
     assert list(LookupLog.objects.values_list("identifier", "found")) == [("C2J", False)]
+
+
+# --- prepared statements -----------------------------------------------------------------------------------------
+
+
+def test_a_prepared_statement_is_named_by_its_text_and_types():
+    """A session holding a statement of another version of the code never runs it under this one's name."""
+    from sms.portal.logbook import Prepared
+
+    statement = Prepared("SELECT %s::text, %s", ("text", "inet"))
+    assert statement.prepare_sql() == f"PREPARE {statement.name} (text, inet) AS SELECT $1::text, $2"
+    assert statement.execute_sql == f"EXECUTE {statement.name} (%s, %s)"
+    assert statement.name == Prepared("SELECT %s::text, %s", ("text", "inet")).name
+    assert statement.name != Prepared("SELECT %s::text, %s ", ("text", "inet")).name
+    assert statement.name != Prepared("SELECT %s::text, %s", ("text", "text")).name
+    with pytest.raises(ValueError, match="2 placeholders for 1 types"):
+        Prepared("SELECT %s, %s", ("text",)).prepare_sql()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_log_statement_is_prepared_once_per_session():
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(3):
+            write_log("k", f"C2K{n}", ip="203.0.113.16", found=False, throttled=False)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["PREPARE", "BEGIN;", "BEGIN;", "BEGIN;"]
+    connection.close()  # a new session has no prepared statements
+    with CaptureQueriesContext(connection) as queries:
+        write_log("k", "C2K3", ip="203.0.113.16", found=False, throttled=False)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["PREPARE", "BEGIN;"]
+    assert LookupLog.objects.filter(identifier__startswith="C2K").count() == 4

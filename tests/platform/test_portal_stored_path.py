@@ -101,15 +101,18 @@ def _committed_log() -> list[tuple]:
 @pytest.mark.django_db(transaction=True)
 def test_a_stored_lookup_is_one_statement_with_its_log_committed(world):
     publish(world.a.school.pk, world.b.school.pk)
+    connection.close()  # a new session: its first lookup prepares the statement
     with CaptureQueriesContext(connection) as queries:
         hit = look("HS1")
     with CaptureQueriesContext(connection) as missed:
         miss = look("HS1", "01/01/2012")
     assert [item["nam"] for item in hit.json()["result"]["items"]] == [2026, 2026, 2025]
     assert miss.json()["found"] is False
-    for captured in (queries, missed):
-        (statement,) = [q["sql"] for q in captured.captured_queries]
-        assert statement.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; WITH hits AS (SELECT")
+    prepare, first = [q["sql"] for q in queries.captured_queries]
+    assert prepare.startswith("PREPARE sms_portal_") and " AS WITH hits AS (SELECT" in prepare
+    (second,) = [q["sql"] for q in missed.captured_queries]  # the session keeps it: one statement
+    for statement in (first, second):
+        assert statement.startswith(f"BEGIN; SET LOCAL synchronous_commit TO OFF; EXECUTE {prepare.split()[1]} (")
         assert "01/01/2012" not in statement and "2012-01-01" not in statement  # only the secret's digest
     # the first item's unit (rank order), and nothing of the secret
     assert _committed_log() == [("HS1", True, False, world.b.school.pk), ("HS1", False, False, None)]
@@ -135,7 +138,41 @@ def test_a_lookup_by_identifier_alone_is_one_statement_too(world):
     ]
     from sms.portal.logbook import Entry
 
-    with CaptureQueriesContext(connection) as queries:
+    store.find("test-serial", "B 0000001", need_secret=False, log=Entry("test-serial", "B 0000001", "::1"))
+    with CaptureQueriesContext(connection) as queries:  # the session has the statement prepared by now
         hits = store.find("test-serial", "B 0000001", need_secret=False, log=Entry("test-serial", "B 0000001", "::1"))
     assert len(queries.captured_queries) == 1
     assert [hit.raw for hit in hits] == ['{"so_hieu": "B 0000001"}']
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_the_prepared_statement_prepares_it_again(world):
+    publish(world.a.school.pk, world.b.school.pk)
+    assert look("HS1").json()["found"] is True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler resetting the session does
+    with CaptureQueriesContext(connection) as queries:
+        again = look("HS1")
+    assert [item["nam"] for item in again.json()["result"]["items"]] == [2026, 2026, 2025]
+    statements = [q["sql"].split()[0:6] for q in queries.captured_queries]
+    assert [words[0] for words in statements] == ["BEGIN;", "ROLLBACK", "PREPARE", "BEGIN;"]  # failed, then prepared
+    assert _committed_log() == [("HS1", True, False, world.b.school.pk)] * 2
+    assert not connection.in_atomic_block and connection.get_autocommit()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_without_prepared_statements_the_lookup_is_sent_as_text(world, settings):
+    """DB_PREPARED_STATEMENTS off (behind a pooler in transaction mode): the same answer, nothing prepared."""
+    settings.DB_PREPARED_STATEMENTS = False
+    publish(world.a.school.pk, world.b.school.pk)
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        hit = look("HS1")
+    assert [item["nam"] for item in hit.json()["result"]["items"]] == [2026, 2026, 2025]
+    (statement,) = [q["sql"] for q in queries.captured_queries]
+    assert statement.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; WITH hits AS (SELECT")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (0,)
