@@ -57,6 +57,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -635,6 +636,43 @@ def pgbench(target: list[str], *, threads: int, connections: int, seconds: int) 
     return {"tps": tps, "latency_ms": latency}
 
 
+#: the processes whose CPU time a run is charged, by their command name (Linux's /proc)
+CPU_GROUPS = {"gunicorn": "web workers", "postgres": "PostgreSQL", "redis-server": "Redis"}
+
+
+def cpu_snapshot() -> dict[str, float] | None:
+    """CPU seconds (user + system) used so far by each group of ``CPU_GROUPS``, by wrk (this process's children
+    waited for: a run's wrk) and by the whole machine (non-idle), or None where there is no /proc."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    out = dict.fromkeys([*CPU_GROUPS, "wrk", "machine"], 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = Path(entry.path, "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        group = text[text.index("(") + 1 : text.rindex(")")]
+        if group in CPU_GROUPS:
+            fields = text[text.rindex(")") + 2 :].split()
+            out[group] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["wrk"] = children.ru_utime + children.ru_stime
+    cpu = [int(x) for x in stat.read_text().split("\n", 1)[0].split()[1:9]]
+    out["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+    return out
+
+
+def cpu_per_request(before: dict | None, after: dict | None, requests: int) -> dict[str, float] | None:
+    """Microseconds of CPU per request, by group, between two snapshots."""
+    if before is None or after is None or not requests:
+        return None
+    return {group: (after[group] - before[group]) / requests * 1e6 for group in after}
+
+
 def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work: Path) -> dict:
     script = work / "post.lua"
     script.write_text(WRK_SCRIPT)
@@ -675,7 +713,9 @@ def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work:
                 )
                 continue
             mark = _log_mark()
+            before = cpu_snapshot()
             figures = wrk(urls[name], files[name], script, seconds=args.duration, **wrk_args)
+            figures["cpu_us"] = cpu_per_request(before, cpu_snapshot(), figures["requests"])
             figures["ip_counter"] = _ip_counter()
             figures["log"] = _log_since(mark)
             runs[name].append(figures)
@@ -717,6 +757,8 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
             "throttled": sum(f["log"]["throttled"] for f in figures),
             "ip_counter": max(f["ip_counter"] for f in figures),
         }
+        if all(f.get("cpu_us") for f in figures):
+            row["cpu_us"] = {g: statistics.median(f["cpu_us"][g] for f in figures) for g in figures[0]["cpu_us"]}
         if bare and name != "bare":
             row["ratio"] = _stats([f["rps"] / b["rps"] for f, b in zip(figures, bare, strict=True)])
             row["ratio_of_medians"] = row["rps"]["median"] / statistics.median(b["rps"] for b in bare)
@@ -739,6 +781,30 @@ def _pg_settings() -> dict[str, str]:
 
 def _ms(stats: dict) -> str:
     return f"{stats['median']:.1f} ms ({stats['min']:.1f}–{stats['max']:.1f})"
+
+
+def _cpu_lines(summary: dict) -> list[str]:
+    """Where each request's CPU time goes, by process (median of the rounds): steadier than req/s on a shared
+    machine, and it says which process a lookup costs more than the bare view."""
+    rows = {name: row["cpu_us"] for name, row in summary.items() if row.get("cpu_us") and name not in EXTRAS}
+    if "bare" not in rows:
+        return []
+    groups = [*CPU_GROUPS, "wrk"]
+    lines = [
+        "",
+        "CPU time per request (µs, user + system, median of the rounds), by process, read from /proc around each "
+        "timed run; \"machine\" is every CPU's non-idle time (the kernel's loopback and interrupt work included), and "
+        "its share against the bare view's is what the machine can serve of the target for each bare request:",
+        "",
+        "| target | " + " | ".join(CPU_GROUPS.get(g, g) for g in groups) + " | machine | bare ÷ target (machine) |",
+        "| --- | " + " | ".join("---" for _ in groups) + " | --- | --- |",
+    ]
+    for name, cpu in rows.items():
+        share = rows["bare"]["machine"] / cpu["machine"] if cpu["machine"] else 0
+        lines.append(
+            f"| {name} | " + " | ".join(f"{cpu[g]:,.0f}" for g in groups) + f" | {cpu['machine']:,.0f} | {share:.2f} |"
+        )
+    return lines
 
 
 def report(info: dict, args, data: dict, routes: dict, summary: dict, redis_how: str) -> str:
@@ -814,6 +880,7 @@ def report(info: dict, args, data: dict, routes: dict, summary: dict, redis_how:
         f"Redis after each run (up to {max(summary[n]['ip_counter'] for n in lookups):,} in one minute): the "
         "throttle counts every lookup.",
     ]
+    lines += _cpu_lines(summary)
     if "pgbench" in summary:
         raw = summary["pgbench"]
         against = "; ".join(
@@ -851,7 +918,8 @@ def report(info: dict, args, data: dict, routes: dict, summary: dict, redis_how:
         lines += [
             "",
             "The log's commit (same rounds): the diploma stand-in as it is — `write_log` sends "
-            "`BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT …; COMMIT` as one text — against the same view "
+            "`BEGIN; SET LOCAL synchronous_commit TO OFF; EXECUTE …; COMMIT` as one text, its INSERT prepared once "
+            "per session — against the same view "
             "writing its log row with a plain `LookupLog.objects.create` in autocommit (its commit waits for the WAL "
             "to reach the disk):",
             "",
