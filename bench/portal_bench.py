@@ -640,14 +640,15 @@ def pgbench(target: list[str], *, threads: int, connections: int, seconds: int) 
 CPU_GROUPS = {"gunicorn": "web workers", "postgres": "PostgreSQL", "redis-server": "Redis"}
 
 
-def cpu_snapshot() -> dict[str, float] | None:
-    """CPU seconds (user + system) used so far by each group of ``CPU_GROUPS``, by wrk (this process's children
-    waited for: a run's wrk) and by the whole machine (non-idle), or None where there is no /proc."""
+def cpu_snapshot() -> dict | None:
+    """CPU seconds (user + system) used so far by each process of the groups of ``CPU_GROUPS``, by wrk
+    (this process's children waited for: a run's wrk) and by the whole machine (non-idle), or None where there is
+    no /proc."""
     stat = Path("/proc/stat")
     if not stat.exists():
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    out = dict.fromkeys([*CPU_GROUPS, "wrk", "machine"], 0.0)
+    processes = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -658,19 +659,29 @@ def cpu_snapshot() -> dict[str, float] | None:
         group = text[text.index("(") + 1 : text.rindex(")")]
         if group in CPU_GROUPS:
             fields = text[text.rindex(")") + 2 :].split()
-            out[group] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            # by (pid, start time): a pid used again by a new process is another process
+            processes[(int(entry.name), fields[19])] = (group, (int(fields[11]) + int(fields[12])) / tick)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out["wrk"] = children.ru_utime + children.ru_stime
     cpu = [int(x) for x in stat.read_text().split("\n", 1)[0].split()[1:9]]
-    out["machine"] = (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
-    return out
+    return {
+        "processes": processes,
+        "wrk": children.ru_utime + children.ru_stime,
+        "machine": (sum(cpu) - cpu[3] - cpu[4]) / tick,  # all but idle and iowait
+    }
 
 
 def cpu_per_request(before: dict | None, after: dict | None, requests: int) -> dict[str, float] | None:
-    """Microseconds of CPU per request, by group, between two snapshots."""
+    """Microseconds of CPU per request, by group, between two snapshots: each process's growth (a process that
+    started meanwhile counts whole; one that ended meanwhile is left out, not subtracted)."""
     if before is None or after is None or not requests:
         return None
-    return {group: (after[group] - before[group]) / requests * 1e6 for group in after}
+    used = dict.fromkeys(CPU_GROUPS, 0.0)
+    for process, (group, seconds) in after["processes"].items():
+        earlier = before["processes"].get(process)
+        used[group] += seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    used["wrk"] = after["wrk"] - before["wrk"]
+    used["machine"] = after["machine"] - before["machine"]
+    return {group: seconds / requests * 1e6 for group, seconds in used.items()}
 
 
 def measure(args, samples: dict[str, list[dict]], base: str, routes: dict, work: Path) -> dict:
