@@ -795,8 +795,8 @@ def _ms(stats: dict) -> str:
 
 
 def _cpu_lines(summary: dict) -> list[str]:
-    """Where each request's CPU time goes, by process (median of the rounds): steadier than req/s on a shared
-    machine, and it says which process a lookup costs more than the bare view."""
+    """Where each request's CPU time goes, by process (median of the rounds): which process a lookup costs more
+    than the bare view. (It moves with the machine's speed too, like req/s.)"""
     rows = {name: row["cpu_us"] for name, row in summary.items() if row.get("cpu_us") and name not in EXTRAS}
     if "bare" not in rows:
         return []
