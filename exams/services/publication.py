@@ -255,11 +255,7 @@ def _results(actor, exam: Exam, *, school, outcome, paginate: bool, page=None, p
     else:
         candidates = list(shown)
         total = len(candidates)
-        scores_of = scores_of.filter(candidate__exam=exam, candidate__withdrawn=False)
-        if school:
-            scores_of = scores_of.filter(candidate__school_id=school)
-        if outcome:
-            scores_of = scores_of.filter(candidate__admission_status=outcome)
+        scores_of = scores_of.filter(candidate__in=shown.order_by().values("pk"))  # the same filters, once
     scores: dict[int, dict[int, CandidateScore]] = defaultdict(dict)
     for score in scores_of.order_by():
         scores[score.candidate_id][score.exam_subject_id] = score

@@ -207,7 +207,6 @@ class ExamResults(ExamView, generic.TemplateView):
             object=self.exam,
             results=results,
             page_obj=page,
-            paginator=page.paginator,
             is_paginated=page.has_other_pages(),
             school=school,
             outcome=outcome or "",

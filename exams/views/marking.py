@@ -336,7 +336,6 @@ class SubjectKeys(ScopedObjectMixin, generic.DetailView):
         context.update(
             keys=page.object_list,
             page_obj=page,
-            paginator=page.paginator,
             is_paginated=page.has_other_pages(),
             q=q,
         )
